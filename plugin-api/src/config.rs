@@ -502,8 +502,12 @@ mod tests {
         ConfigDef::new()
             .define(ConfigKey::required("file", ConfigType::String, "the file"))
             .define(
-                ConfigKey::optional("batch.size", ConfigType::Int, "2000", "batch")
-                    .validator(Validator::Range { min: Some(1.0), max: None }),
+                ConfigKey::optional("batch.size", ConfigType::Int, "2000", "batch").validator(
+                    Validator::Range {
+                        min: Some(1.0),
+                        max: None,
+                    },
+                ),
             )
     }
 

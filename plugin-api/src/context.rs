@@ -46,7 +46,9 @@ impl TaskContext {
 
     /// The stored offset of one source partition, if any.
     pub fn offset(&self, partition: &SourceMap) -> Option<SourceMap> {
-        self.offsets(std::slice::from_ref(partition)).pop().flatten()
+        self.offsets(std::slice::from_ref(partition))
+            .pop()
+            .flatten()
     }
 
     /// The stored offsets of several source partitions, in order.

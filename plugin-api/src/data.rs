@@ -100,7 +100,10 @@ impl SchemaType {
 
     /// True for the types that hold no other schema.
     pub fn is_primitive(self) -> bool {
-        !matches!(self, SchemaType::Array | SchemaType::Map | SchemaType::Struct)
+        !matches!(
+            self,
+            SchemaType::Array | SchemaType::Map | SchemaType::Struct
+        )
     }
 }
 
@@ -341,7 +344,9 @@ impl SchemaBuilder {
         if let Some(p) = self.schema.parameters.iter_mut().find(|p| p.0 == key) {
             p.1 = value.into();
         } else {
-            self.schema.parameters.push(Tuple2(key.into(), value.into()));
+            self.schema
+                .parameters
+                .push(Tuple2(key.into(), value.into()));
         }
         self
     }

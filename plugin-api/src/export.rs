@@ -49,8 +49,11 @@ fn panic_error(what: &str, payload: Box<dyn Any + Send>) -> ConnectError {
             .unwrap_or_else(|| "unknown panic payload".to_string());
         (text, String::new())
     });
-    ConnectError::new(ErrorKind::Panic, format!("plugin panicked in {what}: {message}"))
-        .with_trace(trace)
+    ConnectError::new(
+        ErrorKind::Panic,
+        format!("plugin panicked in {what}: {message}"),
+    )
+    .with_trace(trace)
 }
 
 /// Runs `f`, turning a panic into an [`ErrorKind::Panic`] error.
@@ -81,7 +84,9 @@ impl<C: crate::connector::Connector> FfiConnector for ConnectorAdapter<C> {
     }
 
     fn validate(&self, config: ConfigEntries) -> RResult<RString, ConnectError> {
-        guard("validate", || to_json(&self.0.validate(&entries_to_config(&config))))
+        guard("validate", || {
+            to_json(&self.0.validate(&entries_to_config(&config)))
+        })
     }
 
     fn start(
@@ -117,7 +122,8 @@ impl<T: SourceTask> FfiSourceTask for SourceTaskAdapter<T> {
         context: TaskContextObject,
     ) -> RResult<(), ConnectError> {
         guard("start", || {
-            self.0.start(entries_to_config(&config), TaskContext::new(context))
+            self.0
+                .start(entries_to_config(&config), TaskContext::new(context))
         })
     }
 
@@ -153,7 +159,8 @@ impl<T: SinkTask> FfiSinkTask for SinkTaskAdapter<T> {
         context: TaskContextObject,
     ) -> RResult<(), ConnectError> {
         guard("start", || {
-            self.0.start(entries_to_config(&config), TaskContext::new(context))
+            self.0
+                .start(entries_to_config(&config), TaskContext::new(context))
         })
     }
 
@@ -204,9 +211,9 @@ impl<C: Converter> FfiConverter for ConverterAdapter<C> {
         value: &Value,
     ) -> RResult<ROption<RVec<u8>>, ConnectError> {
         guard("fromConnectData", || {
-            let bytes = self
-                .0
-                .from_connect(topic.as_str(), schema.as_ref().into_option(), value)?;
+            let bytes =
+                self.0
+                    .from_connect(topic.as_str(), schema.as_ref().into_option(), value)?;
             Ok(bytes.map(RVec::from).into())
         })
     }
@@ -455,9 +462,9 @@ pub fn init(host: HostServicesRef, registry: &Registry) -> RResult<RString, Conn
 macro_rules! __root_module {
     ($registry:path) => {{
         use $crate::abi_stable::std_types::{RResult, RStr, RString};
-        use $crate::ffi::*;
         use $crate::error::ConnectError;
         use $crate::export::guard;
+        use $crate::ffi::*;
 
         extern "C" fn init(host: HostServicesRef) -> RResult<RString, ConnectError> {
             $crate::export::init(host, $registry())

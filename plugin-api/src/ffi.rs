@@ -11,11 +11,11 @@
 //! - Object traits may grow only after their `last_prefix_field` method; the worker checks for the
 //!   presence of such later methods before calling them.
 
+use crate::context::{ConnectorContextObject, TaskContextObject};
 use crate::data::{SchemaRef, Value};
 use crate::error::ConnectError;
 use crate::logging::LogRecord;
 use crate::record::{ConnectRecord, PartitionOffset, SinkRecord, SourceRecord, TopicPartition};
-use crate::context::{ConnectorContextObject, TaskContextObject};
 use abi_stable::library::RootModule;
 use abi_stable::sabi_trait;
 use abi_stable::std_types::{RBox, ROption, RResult, RSlice, RStr, RString, RVec, Tuple2};

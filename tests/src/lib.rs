@@ -1,0 +1,304 @@
+//! Test harness for kconnect's end-to-end tests: builds the binary and plugins once, starts a
+//! real Kafka-protocol broker (tansu) on a free loopback port, runs workers as real processes and
+//! talks to them over HTTP. Everything a test starts is stopped when its handle is dropped.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// The cargo target dir (respects CARGO_TARGET_DIR).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                workspace_root().join(p)
+            }
+        })
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// Builds the `kconnect` binary and the plugins (debug) once per test process.
+pub fn build() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .current_dir(workspace_root())
+            .args([
+                "build",
+                "-q",
+                "-p",
+                "kconnect",
+                "-p",
+                "kconnect-file-plugin",
+                "-p",
+                "kconnect-testing-plugin",
+            ])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo build failed");
+        let debug = target_dir().join("debug");
+        Built {
+            kconnect: debug.join("kconnect"),
+            file_plugin: debug.join("libkconnect_file_plugin.so"),
+            testing_plugin: debug.join("libkconnect_testing_plugin.so"),
+        }
+    })
+}
+
+pub struct Built {
+    pub kconnect: PathBuf,
+    pub file_plugin: PathBuf,
+    pub testing_plugin: PathBuf,
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Waits until `check` holds, or panics with `what` after `timeout`.
+pub fn wait_until(timeout: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out after {timeout:?} waiting for {what}");
+}
+
+fn tansu_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("TANSU") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let cargo_bin = home.join(".cargo/bin/tansu");
+    if cargo_bin.exists() {
+        cargo_bin
+    } else {
+        PathBuf::from("tansu")
+    }
+}
+
+/// A tansu broker in its own process, in memory, on a free loopback port.
+pub struct Broker {
+    child: Child,
+    pub port: u16,
+}
+
+impl Broker {
+    pub fn start() -> Broker {
+        Self::start_on(free_port())
+    }
+
+    /// Starts on a given port (to restart a broker where clients expect it).
+    pub fn start_on(port: u16) -> Broker {
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new(tansu_binary())
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "memory://tansu/",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tansu is installed (bash .ci/run installs it)");
+        let broker = Broker { child, port };
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+        wait_until(Duration::from_secs(30), "the broker to listen", || {
+            TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+        });
+        broker
+    }
+
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A kconnect worker process.
+pub struct Worker {
+    child: Option<Child>,
+    pub rest_port: u16,
+    pub log: PathBuf,
+}
+
+impl Worker {
+    /// Starts `kconnect standalone <worker> <connectors…>` with logs to `log`.
+    pub fn standalone(
+        dir: &Path,
+        worker_config: &Path,
+        connectors: &[&Path],
+        rest_port: u16,
+    ) -> Worker {
+        let built = build();
+        let log = dir.join(format!("worker-{rest_port}-{}.log", std::process::id()));
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("log file");
+        let child = Command::new(&built.kconnect)
+            .arg("standalone")
+            .arg(worker_config)
+            .args(connectors)
+            .current_dir(dir)
+            .env("KCONNECT_LOG", "info")
+            .stdout(log_file.try_clone().expect("log"))
+            .stderr(log_file)
+            .spawn()
+            .expect("kconnect starts");
+        Worker {
+            child: Some(child),
+            rest_port,
+            log,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.rest_port, path)
+    }
+
+    /// Waits for `GET /health` to answer 200.
+    pub fn wait_ready(&mut self) {
+        let url = self.url("/health");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Some(status) = self.try_exit() {
+                panic!(
+                    "worker exited with {status} during startup:\n{}",
+                    self.logs()
+                );
+            }
+            if matches!(ureq::get(&url).timeout(Duration::from_secs(2)).call(), Ok(r) if r.status() == 200)
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("worker not ready after 60s:\n{}", self.logs());
+    }
+
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn try_exit(&mut self) -> Option<ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// Sends a signal (`libc::SIGTERM`, `libc::SIGKILL`…).
+    pub fn signal(&self, signal: i32) {
+        if let Some(child) = &self.child {
+            unsafe {
+                libc::kill(child.id() as i32, signal);
+            }
+        }
+    }
+
+    /// Waits for the process to end.
+    pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.try_exit() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                panic!("worker did not exit within {timeout:?}:\n{}", self.logs());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Writes a file and returns its path.
+pub fn write_file(dir: &Path, name: &str, content: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, content).expect("write");
+    path
+}
+
+/// Appends lines to a file (as `echo >> file`).
+pub fn append_lines(path: &Path, lines: &[String]) {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open");
+    for line in lines {
+        writeln!(f, "{line}").expect("append");
+    }
+}
+
+/// The lines of a file (empty when missing).
+pub fn read_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// A standalone worker config for tests: plugins from the build, offsets in `dir`.
+pub fn worker_properties(dir: &Path, bootstrap: &str, rest_port: u16, extra: &str) -> PathBuf {
+    let plugins = dir.join("plugins");
+    std::fs::create_dir_all(&plugins).expect("plugins dir");
+    let built = build();
+    for so in [&built.file_plugin, &built.testing_plugin] {
+        let _ = std::fs::copy(so, plugins.join(so.file_name().expect("name")));
+    }
+    write_file(
+        dir,
+        "worker.properties",
+        &format!(
+            "bootstrap.servers={bootstrap}\nkey.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter=org.apache.kafka.connect.json.JsonConverter\nkey.converter.schemas.enable=true\nvalue.converter.schemas.enable=true\noffset.storage.file.filename={}\noffset.flush.interval.ms=1000\nplugin.path={}\nlisteners=http://127.0.0.1:{rest_port}\n{extra}\n",
+            dir.join("connect.offsets").display(),
+            plugins.display()
+        ),
+    )
+}

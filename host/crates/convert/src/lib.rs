@@ -1,0 +1,130 @@
+//! # kconnect-convert
+//!
+//! The worker's built-in converters, byte-compatible with the ones Apache Kafka ships:
+//! `JsonConverter`, `StringConverter`, `ByteArrayConverter`, the number converters
+//! (`Boolean`/`Short`/`Integer`/`Long`/`Float`/`Double`) and `SimpleHeaderConverter`.
+//!
+//! The worker looks them up by Kafka's full class name or a short alias with [`builtin_converter`]
+//! and [`builtin_header_converter`], lists them with [`builtin_classes`] and validates their settings
+//! with [`config_def`].
+//!
+//! Invariants:
+//! - What a converter writes is what Kafka's converter of the same class writes for the same Connect
+//!   data (same bytes), except where a module doc says otherwise.
+//! - Bad input (bytes, values that do not match their schema, settings) is a [`ConvertError`] naming
+//!   what was wrong; nothing here panics on input.
+//! - Converters are configured once, then used from one thread; they may keep caches (`&mut self`).
+
+mod bigint;
+mod java_format;
+mod json;
+mod numbers;
+mod registry;
+mod simple_header;
+mod string;
+
+use kconnect_plugin_api::{Header, SchemaRef, Value};
+use std::collections::BTreeMap;
+
+pub use json::JsonConverter;
+pub use numbers::{
+    BooleanConverter, ByteArrayConverter, DoubleConverter, FloatConverter, IntegerConverter,
+    LongConverter, ShortConverter,
+};
+pub use registry::{
+    builtin_classes, builtin_converter, builtin_header_converter, config_def, BuiltinClass,
+};
+pub use simple_header::SimpleHeaderConverter;
+pub use string::StringConverter;
+
+/// Why a conversion or a configuration failed. Messages follow Kafka's wording where Kafka has one.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConvertError {
+    /// A setting is missing, malformed or unsupported.
+    #[error("Invalid converter configuration: {0}")]
+    Config(String),
+    /// Bytes read from Kafka could not be parsed (not JSON, wrong length, bad encoding).
+    #[error("Converting byte[] to Kafka Connect data failed due to serialization error of topic {topic}: {detail}")]
+    Deserialization { topic: String, detail: String },
+    /// Connect data does not fit its schema or the converter (Kafka's `DataException`).
+    #[error("{0}")]
+    Data(String),
+}
+
+impl ConvertError {
+    pub(crate) fn data(message: impl Into<String>) -> ConvertError {
+        ConvertError::Data(message.into())
+    }
+
+    pub(crate) fn deserialization(topic: &str, detail: impl Into<String>) -> ConvertError {
+        ConvertError::Deserialization {
+            topic: topic.to_string(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Turns record keys or values into bytes and back (Kafka's `Converter`).
+pub trait Converter: Send {
+    /// Configures for keys (`is_key`) or values; `config` holds the converter's own keys with the
+    /// `key.converter.`/`value.converter.` prefix already stripped (e.g. `schemas.enable`).
+    fn configure(
+        &mut self,
+        config: &BTreeMap<String, String>,
+        is_key: bool,
+    ) -> Result<(), ConvertError>;
+
+    /// Connect data to bytes; `None` is a Kafka null (a tombstone).
+    fn from_connect(
+        &mut self,
+        topic: &str,
+        schema: Option<&SchemaRef>,
+        value: &Value,
+    ) -> Result<Option<Vec<u8>>, ConvertError>;
+
+    /// Append-style [`Converter::from_connect`] for the hot path: writes into `out` (which the
+    /// caller has cleared) and returns false for a Kafka null, leaving `out` as it was.
+    fn from_connect_into(
+        &mut self,
+        topic: &str,
+        schema: Option<&SchemaRef>,
+        value: &Value,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, ConvertError> {
+        match self.from_connect(topic, schema, value)? {
+            Some(bytes) => {
+                out.extend_from_slice(&bytes);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Bytes read from Kafka (`None` for a Kafka null) to Connect data.
+    fn to_connect(
+        &mut self,
+        topic: &str,
+        bytes: Option<&[u8]>,
+    ) -> Result<(Option<SchemaRef>, Value), ConvertError>;
+}
+
+/// Turns record headers into bytes and back (Kafka's `HeaderConverter`).
+pub trait HeaderConverter: Send {
+    /// Configures the converter; `config` holds its own keys, prefix stripped.
+    fn configure(&mut self, config: &BTreeMap<String, String>) -> Result<(), ConvertError>;
+
+    /// A header's value to bytes; `None` is a null header value.
+    fn from_header(
+        &mut self,
+        topic: &str,
+        header: &Header,
+    ) -> Result<Option<Vec<u8>>, ConvertError>;
+
+    /// Bytes of the header `key` (`None` for a null value) to a Connect header.
+    fn to_header(
+        &mut self,
+        topic: &str,
+        key: &str,
+        bytes: Option<&[u8]>,
+    ) -> Result<Header, ConvertError>;
+}

@@ -1,0 +1,37 @@
+//! Kafka Connect's REST API, wire-compatible with Apache Kafka 3.9/4.x, served by actix-web.
+//!
+//! The worker implements [`Herder`] (connectors, tasks, plugins, offsets) and [`LogControl`]
+//! (KIP-495 loggers) and starts a [`RestServer`] with a [`RestConfig`]. This crate only
+//! translates: HTTP in, herder calls, Kafka's JSON out (see [`entities`]).
+//!
+//! Invariants:
+//! - every route is listed once in [`ROUTES`]; the server registers exactly those, and
+//!   `/openapi.json` ([`OPENAPI_DOCUMENT`]) describes exactly those (checked by the tests);
+//! - every error answer has Kafka's body `{"error_code": <status>, "message": "..."}`:
+//!   404 unknown path, connector, task, plugin or logger; 405 known path with another method;
+//!   415 a body that is not declared as JSON; 400 malformed JSON or a body of the wrong shape;
+//!   413 a body larger than [`RestConfig::max_body_bytes`]; 500 only for herder failures and
+//!   timeouts, never for bad input;
+//! - request JSON is parsed by `serde_json` with its nesting limit of 128, so deeply nested
+//!   bodies are a 400, not a stack overflow;
+//! - connector names: see [`routes`] — a new name must be non-empty, without control
+//!   characters, without `/`, and not `.` or `..` (400 otherwise); names in paths are
+//!   percent-decoded and looked up as is (404 when unknown).
+//!
+//! Not served: Kafka's internal inter-worker endpoints (`POST /connectors/{c}/tasks`,
+//! `PUT /connectors/{c}/fence`), the deprecated `GET /connectors/{c}/tasks-config` (gone in
+//! Kafka 4.0), HTTPS listeners and CORS headers.
+
+pub mod config;
+pub mod entities;
+pub mod error;
+pub mod herder;
+pub mod routes;
+pub mod server;
+
+pub use config::RestConfig;
+pub use entities::*;
+pub use error::{ApiError, RestError};
+pub use herder::{Herder, HerderError, LogControl};
+pub use routes::{HttpMethod, RouteSpec, OPENAPI_DOCUMENT, ROUTES};
+pub use server::RestServer;

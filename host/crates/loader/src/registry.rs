@@ -1,0 +1,743 @@
+//! The registry of plugin classes found on `plugin.path`.
+//!
+//! ## Scanning
+//! Each `plugin.path` entry is a folder holding plugin libraries directly or one subfolder per
+//! plugin (Kafka's layout); libraries are looked for one level deep, in file-name order, and a
+//! path entry that is itself a library is loaded as it is. A library is checked in this order, and
+//! the first failed check becomes its one [`LoadFailure`] (also logged once at `warn`):
+//! 1. it opens (`dlopen`);
+//! 2. it exports abi_stable's root module symbol;
+//! 3. its abi_stable and root module are compatible with the worker's (plugin-api version, then
+//!    type layout);
+//! 4. its `init` succeeds;
+//! 5. its manifest parses and names a compatible plugin-api version.
+//!
+//! Scanning never fails as a whole. Libraries are never unloaded.
+//!
+//! Each library is opened by path with `lib_header_from_path` and checked with
+//! `init_root_module`; abi_stable's `load_from_*` helpers are not used because they cache one
+//! module per root module type, which would hand back the first plugin for every later one.
+//!
+//! ## Names
+//! A class answers to its full name, to the aliases its plugin declares, and to the aliases Kafka
+//! derives: the simple name (the last `.`- or `$`-separated segment) and the simple name without
+//! its kind suffix (`Connector` for connectors, `Converter`, `HeaderConverter`, `Transformation`,
+//! `Predicate`), as Kafka's `PluginUtils.simpleName`/`prunedName` do.
+//!
+//! ## Resolution rule
+//! Several plugins may export the same class; all copies are kept and listed. [`resolve`] picks:
+//! 1. among classes of the wanted kinds, those whose full name matches, or if none, those that
+//!    answer to the name as an alias — an exact class-name match beats an alias match;
+//! 2. an alias that several *distinct* classes answer to is ambiguous and resolves to nothing
+//!    (an error listing them), as Kafka ignores ambiguous aliases;
+//! 3. with a pinned version (a version or a Maven-style range), only copies that satisfy it;
+//! 4. the highest version (see [`compare_versions`]);
+//! 5. on equal versions, the copy loaded first, in `plugin.path` order.
+//!
+//! [`resolve`]: PluginRegistry::resolve
+
+use crate::error::{describe_kinds, LoaderError};
+use crate::handles::{
+    ConnectorHandle, ConverterHandle, PredicateHandle, SinkTaskHandle, SourceTaskHandle,
+    TransformationHandle,
+};
+use crate::host::host_services;
+use crate::summary::{strip_dlopen_path, summarize_library_error, NO_ROOT_MODULE};
+use crate::version::{compare_versions, VersionRequirement};
+use abi_stable::library::lib_header_from_path;
+use abi_stable::std_types::RStr;
+use kconnect_plugin_api::ffi::{PluginModuleRef, ROOT_MODULE_SYMBOL};
+use kconnect_plugin_api::manifest::CAPABILITY_COMMIT_RECORD;
+use kconnect_plugin_api::{PluginKind, PluginManifest, PLUGIN_API_VERSION};
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// File name endings of shared libraries on this platform.
+#[cfg(target_os = "macos")]
+const LIBRARY_EXTENSIONS: &[&str] = &["so", "dylib"];
+#[cfg(not(target_os = "macos"))]
+const LIBRARY_EXTENSIONS: &[&str] = &["so"];
+
+/// One class exported by a loaded plugin.
+#[derive(Clone)]
+pub struct PluginClassInfo {
+    /// Full class name, e.g. `org.apache.kafka.connect.file.FileStreamSourceConnector`.
+    pub class: String,
+    pub kind: PluginKind,
+    pub version: String,
+    /// Every other name the class answers to: declared by the plugin, then derived.
+    pub aliases: Vec<String>,
+    pub doc: String,
+    pub capabilities: Vec<String>,
+    /// The plugin (crate) that exports the class, and its version.
+    pub plugin_name: String,
+    pub plugin_version: String,
+    /// The library the class was loaded from (a label for natively registered modules).
+    pub file: PathBuf,
+    pub module: PluginModuleRef,
+}
+
+impl fmt::Debug for PluginClassInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PluginClassInfo")
+            .field("class", &self.class)
+            .field("kind", &self.kind)
+            .field("version", &self.version)
+            .field("aliases", &self.aliases)
+            .field("plugin_name", &self.plugin_name)
+            .field("file", &self.file)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A library that was not loaded, and why (one line).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadFailure {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// A loaded plugin library.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginInfo {
+    pub name: String,
+    pub version: String,
+    pub plugin_api_version: String,
+    pub file: PathBuf,
+}
+
+/// Kafka's `simpleName`: the class name without its package (and outer class).
+pub fn simple_name(class: &str) -> &str {
+    class.rsplit(['.', '$']).next().unwrap_or(class)
+}
+
+/// Kafka's `prunedName`: the simple name cut before the last occurrence of the kind's suffix,
+/// unless that would leave nothing.
+pub fn pruned_name(class: &str, kind: PluginKind) -> &str {
+    let simple = simple_name(class);
+    let suffix = match kind {
+        PluginKind::Source | PluginKind::Sink => "Connector",
+        PluginKind::Converter => "Converter",
+        PluginKind::HeaderConverter => "HeaderConverter",
+        PluginKind::Transformation => "Transformation",
+        PluginKind::Predicate => "Predicate",
+    };
+    match simple.rfind(suffix) {
+        Some(at) if at > 0 => &simple[..at],
+        _ => simple,
+    }
+}
+
+/// The aliases of a class: declared ones first, then the derived ones, without repeats and
+/// without the class name itself.
+pub fn class_aliases(class: &str, kind: PluginKind, declared: &[String]) -> Vec<String> {
+    let mut aliases: Vec<String> = Vec::new();
+    let candidates = declared
+        .iter()
+        .map(String::as_str)
+        .chain([simple_name(class), pruned_name(class, kind)]);
+    for alias in candidates {
+        let alias = alias.trim();
+        if !alias.is_empty() && alias != class && !aliases.iter().any(|a| a == alias) {
+            aliases.push(alias.to_string());
+        }
+    }
+    aliases
+}
+
+/// Whether a plugin built against `plugin_api` can be used by this worker: the same major
+/// version, and the same minor while the major is 0.
+pub fn is_compatible_plugin_api(plugin_api: &str) -> bool {
+    let parts = |v: &str| -> Option<(u64, u64)> {
+        let mut numbers = v.trim().split(['.', '-', '+']);
+        let major = numbers.next()?.parse().ok()?;
+        let minor = numbers.next()?.parse().ok()?;
+        Some((major, minor))
+    };
+    match (parts(plugin_api), parts(PLUGIN_API_VERSION)) {
+        (Some((major, minor)), Some((worker_major, worker_minor))) => {
+            major == worker_major && (major != 0 || minor == worker_minor)
+        }
+        _ => false,
+    }
+}
+
+/// The classes found on `plugin.path`, the libraries that were refused, and instance factories.
+#[derive(Default)]
+pub struct PluginRegistry {
+    classes: Vec<PluginClassInfo>,
+    plugins: Vec<PluginInfo>,
+    failures: Vec<LoadFailure>,
+    loaded_files: HashSet<PathBuf>,
+}
+
+impl fmt::Debug for PluginRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PluginRegistry")
+            .field("classes", &self.classes)
+            .field("failures", &self.failures)
+            .finish()
+    }
+}
+
+impl PluginRegistry {
+    /// An empty registry (add modules with [`PluginRegistry::add_native`]).
+    pub fn new() -> PluginRegistry {
+        PluginRegistry::default()
+    }
+
+    /// Loads every plugin library found in `dirs` (see the module docs). Never fails: refused
+    /// files are logged and listed in [`PluginRegistry::failures`].
+    pub fn scan(dirs: &[PathBuf]) -> PluginRegistry {
+        let mut registry = PluginRegistry::default();
+        for dir in dirs {
+            registry.scan_entry(dir);
+        }
+        log::info!(
+            "loaded {} plugin classes from {} libraries; {} files refused",
+            registry.classes.len(),
+            registry.plugins.len(),
+            registry.failures.len()
+        );
+        registry
+    }
+
+    /// Every loaded class, in load order (`plugin.path` order, then file-name order).
+    pub fn classes(&self) -> &[PluginClassInfo] {
+        &self.classes
+    }
+
+    /// Every loaded library.
+    pub fn plugins(&self) -> &[PluginInfo] {
+        &self.plugins
+    }
+
+    /// Every refused library, with its reason.
+    pub fn failures(&self) -> &[LoadFailure] {
+        &self.failures
+    }
+
+    /// Registers a module linked into this process: a plugin crate's `kconnect_plugin_module()`
+    /// (generated by `export_plugin!`) called directly. For tests, benchmarks and built-ins.
+    ///
+    /// The plugin's `init` installs its panic hook in the process it runs in; for a linked-in
+    /// module that is the worker's own process, so the worker's hook is put back afterwards (the
+    /// plugin's panics are still caught and reported, without a backtrace).
+    pub fn add_native(&mut self, module: PluginModuleRef, label: &str) -> Result<(), LoaderError> {
+        let file = PathBuf::from(label);
+        let worker_hook = std::panic::take_hook();
+        let manifest = initialise(module);
+        std::panic::set_hook(worker_hook);
+        let manifest = manifest.map_err(|reason| LoaderError::PluginRejected {
+            path: file.clone(),
+            reason,
+        })?;
+        self.register(module, manifest, file);
+        Ok(())
+    }
+
+    fn scan_entry(&mut self, entry: &Path) {
+        if entry.is_file() {
+            if is_library(entry) {
+                self.load_file(entry);
+            } else {
+                self.refuse(
+                    entry,
+                    "not a shared library (plugin.path entries are folders)",
+                );
+            }
+            return;
+        }
+        let files = match library_files(entry) {
+            Ok(files) => files,
+            Err(reason) => {
+                self.refuse(entry, &reason);
+                return;
+            }
+        };
+        for file in files {
+            match file {
+                Ok(path) => self.load_file(&path),
+                Err((path, reason)) => self.refuse(&path, &reason),
+            }
+        }
+    }
+
+    fn refuse(&mut self, path: &Path, reason: &str) {
+        log::warn!("plugin.path: ignoring {}: {reason}", path.display());
+        self.failures.push(LoadFailure {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        });
+    }
+
+    fn load_file(&mut self, path: &Path) {
+        let identity = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        if !self.loaded_files.insert(identity) {
+            log::debug!("plugin file {} is already loaded", path.display());
+            return;
+        }
+        match load_library(path) {
+            Ok((module, manifest)) => {
+                log::info!(
+                    "loaded plugin {} {} from {} ({} classes)",
+                    manifest.name,
+                    manifest.version,
+                    path.display(),
+                    manifest.classes.len()
+                );
+                self.register(module, manifest, path.to_path_buf());
+            }
+            Err(reason) => self.refuse(path, &reason),
+        }
+    }
+
+    fn register(&mut self, module: PluginModuleRef, manifest: PluginManifest, file: PathBuf) {
+        for class in &manifest.classes {
+            self.classes.push(PluginClassInfo {
+                class: class.class.clone(),
+                kind: class.kind,
+                version: class.version.clone(),
+                aliases: class_aliases(&class.class, class.kind, &class.aliases),
+                doc: class.doc.clone(),
+                capabilities: class.capabilities.clone(),
+                plugin_name: manifest.name.clone(),
+                plugin_version: manifest.version.clone(),
+                file: file.clone(),
+                module,
+            });
+        }
+        self.plugins.push(PluginInfo {
+            name: manifest.name,
+            version: manifest.version,
+            plugin_api_version: manifest.plugin_api_version,
+            file,
+        });
+    }
+
+    /// Finds the class `name` (full name or alias) among `kinds` (all kinds when empty), with
+    /// an optional pinned `version`, by the rule in the module docs.
+    pub fn resolve(
+        &self,
+        name: &str,
+        kinds: &[PluginKind],
+        version: Option<&str>,
+    ) -> Result<&PluginClassInfo, LoaderError> {
+        let name = name.trim();
+        let wanted = |info: &&PluginClassInfo| kinds.is_empty() || kinds.contains(&info.kind);
+        let answers_to = |info: &PluginClassInfo| info.aliases.iter().any(|a| a == name);
+
+        let mut candidates: Vec<&PluginClassInfo> = self
+            .classes
+            .iter()
+            .filter(wanted)
+            .filter(|info| info.class == name)
+            .collect();
+        if candidates.is_empty() {
+            candidates = self
+                .classes
+                .iter()
+                .filter(wanted)
+                .filter(|info| answers_to(info))
+                .collect();
+            let distinct: BTreeSet<&str> = candidates.iter().map(|c| c.class.as_str()).collect();
+            if distinct.len() > 1 {
+                return Err(LoaderError::AmbiguousAlias {
+                    name: name.to_string(),
+                    classes: distinct.into_iter().map(str::to_string).collect(),
+                });
+            }
+        }
+        if candidates.is_empty() {
+            let elsewhere = self
+                .classes
+                .iter()
+                .find(|info| info.class == name || answers_to(info));
+            return Err(match elsewhere {
+                Some(other) => LoaderError::WrongKind {
+                    name: name.to_string(),
+                    found: other.kind.name(),
+                    wanted: describe_kinds(kinds),
+                },
+                None => LoaderError::ClassNotFound {
+                    name: name.to_string(),
+                    kinds: describe_kinds(kinds),
+                },
+            });
+        }
+
+        if let Some(requested) = version {
+            let requirement = VersionRequirement::parse(requested)?;
+            let all = candidates.clone();
+            candidates.retain(|c| requirement.matches(&c.version));
+            if candidates.is_empty() {
+                let mut available: Vec<String> = all.iter().map(|c| c.version.clone()).collect();
+                available.sort_by(|a, b| compare_versions(a, b));
+                available.dedup();
+                return Err(LoaderError::VersionNotFound {
+                    class: all[0].class.clone(),
+                    requested: requested.to_string(),
+                    available,
+                });
+            }
+        }
+
+        // Strictly greater only: on equal versions the earlier-loaded copy stays chosen.
+        let mut best = candidates[0];
+        for candidate in &candidates[1..] {
+            if compare_versions(&candidate.version, &best.version) == Ordering::Greater {
+                best = candidate;
+            }
+        }
+        Ok(best)
+    }
+
+    /// A new connector of a source or sink class.
+    pub fn new_connector(&self, class: &PluginClassInfo) -> Result<ConnectorHandle, LoaderError> {
+        class.new_connector()
+    }
+
+    /// A new task of a source connector class.
+    pub fn new_source_task(
+        &self,
+        connector: &PluginClassInfo,
+    ) -> Result<SourceTaskHandle, LoaderError> {
+        connector.new_source_task()
+    }
+
+    /// A new task of a sink connector class.
+    pub fn new_sink_task(
+        &self,
+        connector: &PluginClassInfo,
+    ) -> Result<SinkTaskHandle, LoaderError> {
+        connector.new_sink_task()
+    }
+
+    pub fn new_converter(&self, class: &PluginClassInfo) -> Result<ConverterHandle, LoaderError> {
+        class.new_converter()
+    }
+
+    pub fn new_transformation(
+        &self,
+        class: &PluginClassInfo,
+    ) -> Result<TransformationHandle, LoaderError> {
+        class.new_transformation()
+    }
+
+    pub fn new_predicate(&self, class: &PluginClassInfo) -> Result<PredicateHandle, LoaderError> {
+        class.new_predicate()
+    }
+}
+
+impl PluginClassInfo {
+    /// Whether the class's source task asked for `commit_record` calls.
+    pub fn wants_commit_record(&self) -> bool {
+        self.capabilities
+            .iter()
+            .any(|c| c == CAPABILITY_COMMIT_RECORD)
+    }
+
+    fn expect_kind(&self, accepted: &[PluginKind], wanted: &str) -> Result<(), LoaderError> {
+        if accepted.contains(&self.kind) {
+            Ok(())
+        } else {
+            Err(LoaderError::WrongKind {
+                name: self.class.clone(),
+                found: self.kind.name(),
+                wanted: wanted.to_string(),
+            })
+        }
+    }
+
+    fn instantiate<T>(
+        &self,
+        make: extern "C" fn(
+            RStr<'_>,
+        )
+            -> abi_stable::std_types::RResult<T, kconnect_plugin_api::ConnectError>,
+    ) -> Result<T, LoaderError> {
+        make(RStr::from_str(&self.class))
+            .into_result()
+            .map_err(|error| LoaderError::Instantiation {
+                class: self.class.clone(),
+                error,
+            })
+    }
+
+    /// A new connector of this (source or sink) class.
+    pub fn new_connector(&self) -> Result<ConnectorHandle, LoaderError> {
+        self.expect_kind(&[PluginKind::Source, PluginKind::Sink], "connector")?;
+        let object = self.instantiate(self.module.new_connector())?;
+        Ok(ConnectorHandle::new(self.class.clone(), object))
+    }
+
+    /// A new task of this source connector class.
+    pub fn new_source_task(&self) -> Result<SourceTaskHandle, LoaderError> {
+        self.expect_kind(&[PluginKind::Source], "source connector")?;
+        let object = self.instantiate(self.module.new_source_task())?;
+        Ok(SourceTaskHandle::new(
+            self.class.clone(),
+            object,
+            self.wants_commit_record(),
+        ))
+    }
+
+    /// A new task of this sink connector class.
+    pub fn new_sink_task(&self) -> Result<SinkTaskHandle, LoaderError> {
+        self.expect_kind(&[PluginKind::Sink], "sink connector")?;
+        let object = self.instantiate(self.module.new_sink_task())?;
+        Ok(SinkTaskHandle::new(self.class.clone(), object))
+    }
+
+    /// A new converter of this class (converter or header converter).
+    pub fn new_converter(&self) -> Result<ConverterHandle, LoaderError> {
+        self.expect_kind(
+            &[PluginKind::Converter, PluginKind::HeaderConverter],
+            "converter",
+        )?;
+        let object = self.instantiate(self.module.new_converter())?;
+        Ok(ConverterHandle::new(self.class.clone(), object))
+    }
+
+    pub fn new_transformation(&self) -> Result<TransformationHandle, LoaderError> {
+        self.expect_kind(&[PluginKind::Transformation], "transformation")?;
+        let object = self.instantiate(self.module.new_transformation())?;
+        Ok(TransformationHandle::new(self.class.clone(), object))
+    }
+
+    pub fn new_predicate(&self) -> Result<PredicateHandle, LoaderError> {
+        self.expect_kind(&[PluginKind::Predicate], "predicate")?;
+        let object = self.instantiate(self.module.new_predicate())?;
+        Ok(PredicateHandle::new(self.class.clone(), object))
+    }
+}
+
+fn is_library(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| LIBRARY_EXTENSIONS.contains(&e))
+}
+
+type FoundFile = Result<PathBuf, (PathBuf, String)>;
+
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let listing = std::fs::read_dir(dir).map_err(|e| format!("cannot read folder: {e}"))?;
+    let mut entries: Vec<PathBuf> = listing.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    Ok(entries)
+}
+
+/// The libraries in `dir` and in its direct subfolders, in file-name order; an unreadable
+/// subfolder is reported in place.
+fn library_files(dir: &Path) -> Result<Vec<FoundFile>, String> {
+    if !dir.exists() {
+        return Err("no such folder".to_string());
+    }
+    let mut found = Vec::new();
+    for entry in sorted_entries(dir)? {
+        if entry.is_dir() {
+            match sorted_entries(&entry) {
+                Ok(inner) => found.extend(
+                    inner
+                        .into_iter()
+                        .filter(|p| p.is_file() && is_library(p))
+                        .map(Ok),
+                ),
+                Err(reason) => found.push(Err((entry, reason))),
+            }
+        } else if entry.is_file() && is_library(&entry) {
+            found.push(Ok(entry));
+        }
+    }
+    Ok(found)
+}
+
+/// Opens, checks and initialises one library; the error is the one-line reason.
+fn load_library(path: &Path) -> Result<(PluginModuleRef, PluginManifest), String> {
+    // Probe with a plain dlopen first, so that a file that is not a plugin at all gets a short
+    // reason and is closed again instead of being leaked by abi_stable.
+    // SAFETY: opening a library runs its initialisers; plugin.path is trusted like a classpath.
+    let probe = unsafe { libloading::Library::new(path) }.map_err(|e| {
+        format!(
+            "cannot load shared library: {}",
+            strip_dlopen_path(&e.to_string(), path)
+        )
+    })?;
+    let symbol = format!("{ROOT_MODULE_SYMBOL}\0");
+    // SAFETY: only the symbol's presence is checked; nothing is read through it.
+    let has_root_module = unsafe { probe.get::<*const u8>(symbol.as_bytes()) }.is_ok();
+    if !has_root_module {
+        return Err(NO_ROOT_MODULE.to_string());
+    }
+    let header = lib_header_from_path(path).map_err(|e| summarize_library_error(&e))?;
+    let module = header
+        .init_root_module::<PluginModuleRef>()
+        .map_err(|e| summarize_library_error(&e))?;
+    // abi_stable keeps its own reference to the library for the life of the process.
+    drop(probe);
+    let manifest = initialise(module)?;
+    Ok((module, manifest))
+}
+
+/// Calls the module's `init` with the worker's services and checks the manifest it returns.
+fn initialise(module: PluginModuleRef) -> Result<PluginManifest, String> {
+    let json = (module.init())(host_services())
+        .into_result()
+        .map_err(|e| format!("plugin init failed: {}", e.message))?;
+    let manifest = PluginManifest::from_json(&json)?;
+    if !is_compatible_plugin_api(&manifest.plugin_api_version) {
+        return Err(format!(
+            "incompatible plugin-api: plugin built for {}, worker has {}",
+            manifest.plugin_api_version, PLUGIN_API_VERSION
+        ));
+    }
+    Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(class: &str, kind: PluginKind, version: &str, file: &str) -> PluginClassInfo {
+        PluginClassInfo {
+            class: class.to_string(),
+            kind,
+            version: version.to_string(),
+            aliases: class_aliases(class, kind, &[]),
+            doc: String::new(),
+            capabilities: Vec::new(),
+            plugin_name: "test".to_string(),
+            plugin_version: version.to_string(),
+            file: PathBuf::from(file),
+            module: kconnect_testing_plugin::kconnect_plugin_module(),
+        }
+    }
+
+    fn registry(classes: Vec<PluginClassInfo>) -> PluginRegistry {
+        PluginRegistry {
+            classes,
+            ..PluginRegistry::default()
+        }
+    }
+
+    #[test]
+    fn derived_aliases_follow_kafka() {
+        assert_eq!(
+            class_aliases(
+                "org.apache.kafka.connect.file.FileStreamSourceConnector",
+                PluginKind::Source,
+                &[]
+            ),
+            vec!["FileStreamSourceConnector", "FileStreamSource"]
+        );
+        assert_eq!(
+            class_aliases(
+                "org.apache.kafka.connect.json.JsonConverter",
+                PluginKind::Converter,
+                &[]
+            ),
+            vec!["JsonConverter", "Json"]
+        );
+        assert_eq!(
+            class_aliases(
+                "org.apache.kafka.connect.transforms.ReplaceField$Value",
+                PluginKind::Transformation,
+                &[]
+            ),
+            vec!["Value"]
+        );
+        // The suffix is cut at its last occurrence, even mid-name, but never to nothing.
+        assert_eq!(
+            pruned_name("a.ConnectorSinkConnectorX", PluginKind::Sink),
+            "ConnectorSink"
+        );
+        assert_eq!(
+            pruned_name("a.Predicate", PluginKind::Predicate),
+            "Predicate"
+        );
+        assert_eq!(
+            class_aliases("Bare", PluginKind::Predicate, &["Alias".to_string()]),
+            vec!["Alias"]
+        );
+    }
+
+    #[test]
+    fn highest_version_wins_then_load_order() {
+        let registry = registry(vec![
+            info("a.SourceConnector", PluginKind::Source, "1.2.0", "first"),
+            info("a.SourceConnector", PluginKind::Source, "1.10.0", "second"),
+            info("a.SourceConnector", PluginKind::Source, "1.10", "third"),
+        ]);
+        let chosen = registry.resolve("a.SourceConnector", &[], None).unwrap();
+        assert_eq!(chosen.file, PathBuf::from("second"));
+        let pinned = registry
+            .resolve("Source", &[PluginKind::Source], Some("1.2.0"))
+            .unwrap();
+        assert_eq!(pinned.file, PathBuf::from("first"));
+        let ranged = registry
+            .resolve("a.SourceConnector", &[], Some("[1.0,1.5)"))
+            .unwrap();
+        assert_eq!(ranged.file, PathBuf::from("first"));
+        let missing = registry
+            .resolve("a.SourceConnector", &[], Some("2.0"))
+            .unwrap_err();
+        assert_eq!(missing.code(), "version_not_found");
+        assert!(missing.to_string().contains("1.2.0, 1.10.0"), "{missing}");
+    }
+
+    #[test]
+    fn an_exact_name_beats_an_alias_even_of_a_higher_version() {
+        let registry = registry(vec![
+            info("x.Upper", PluginKind::Transformation, "9.0", "alias"),
+            info("Upper", PluginKind::Transformation, "1.0", "exact"),
+        ]);
+        let chosen = registry
+            .resolve("Upper", &[PluginKind::Transformation], None)
+            .unwrap();
+        assert_eq!(chosen.file, PathBuf::from("exact"));
+    }
+
+    #[test]
+    fn an_alias_of_distinct_classes_is_ambiguous() {
+        let registry = registry(vec![
+            info("a.MySourceConnector", PluginKind::Source, "1", "a"),
+            info("b.MySourceConnector", PluginKind::Source, "1", "b"),
+        ]);
+        let error = registry
+            .resolve("MySource", &[PluginKind::Source], None)
+            .unwrap_err();
+        assert_eq!(error.code(), "ambiguous_alias");
+        assert!(error
+            .to_string()
+            .contains("a.MySourceConnector or b.MySourceConnector"));
+        assert!(registry.resolve("b.MySourceConnector", &[], None).is_ok());
+    }
+
+    #[test]
+    fn a_class_of_another_kind_is_named_as_such() {
+        let registry = registry(vec![info("a.FooSinkConnector", PluginKind::Sink, "1", "a")]);
+        let error = registry
+            .resolve("FooSink", &[PluginKind::Source], None)
+            .unwrap_err();
+        assert_eq!(error.code(), "wrong_kind");
+        assert_eq!(
+            error.to_string(),
+            "'FooSink' is a sink plugin, not a source connector"
+        );
+        let error = registry.resolve("Nope", &[PluginKind::Source, PluginKind::Sink], None);
+        assert_eq!(
+            error.unwrap_err().to_string(),
+            "no source or sink connector named 'Nope' was found on plugin.path"
+        );
+    }
+
+    #[test]
+    fn plugin_api_compatibility_follows_cargo_rules() {
+        assert!(is_compatible_plugin_api(PLUGIN_API_VERSION));
+        assert!(!is_compatible_plugin_api("0.0.1"));
+        assert!(!is_compatible_plugin_api("1.0.0"));
+        assert!(!is_compatible_plugin_api("not a version"));
+    }
+}

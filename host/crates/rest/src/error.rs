@@ -1,0 +1,83 @@
+//! Errors: [`RestError`] for starting the server, [`ApiError`] for one HTTP answer.
+//!
+//! Every error answer, whatever produced it (herder, body parsing, routing), goes through
+//! [`ApiError`] and so has Kafka's body `{"error_code": <status>, "message": "..."}`.
+
+use crate::entities::ErrorMessage;
+use crate::herder::HerderError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use std::fmt;
+
+/// Why the REST server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RestError {
+    #[error("no REST listener configured")]
+    NoListeners,
+    #[error("invalid REST listener '{listener}': {reason}")]
+    InvalidListener { listener: String, reason: String },
+    #[error("REST listener '{listener}' uses scheme '{scheme}'; only http is supported")]
+    UnsupportedScheme { listener: String, scheme: String },
+    #[error("cannot listen on {address} (listener '{listener}'): {source}")]
+    Bind {
+        listener: String,
+        address: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot start the HTTP server: {0}")]
+    Server(std::io::Error),
+}
+
+/// One error answer: a status and the message of its JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(400, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(404, message)
+    }
+
+    pub(crate) fn timed_out() -> ApiError {
+        ApiError::new(500, "Request timed out")
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status, self.message)
+    }
+}
+
+impl From<HerderError> for ApiError {
+    fn from(error: HerderError) -> ApiError {
+        ApiError::new(error.status_code(), error.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = ErrorMessage {
+            error_code: self.status_code().as_u16(),
+            message: self.message.clone(),
+        };
+        HttpResponse::build(self.status_code()).json(body)
+    }
+}

@@ -1,0 +1,137 @@
+//! The contract between the REST layer and the worker: the worker implements [`Herder`] and
+//! [`LogControl`]; the REST layer only translates HTTP to calls and results to Kafka's JSON.
+//!
+//! The REST layer checks what Kafka's resources check before calling (name in body vs path,
+//! connector class vs plugin path, required `level`, non-empty offsets) and nothing else:
+//! config validation, password masking, leader forwarding and rebalance detection live in
+//! the herder, which reports them through [`HerderError`].
+
+use crate::entities::{
+    ConfigInfos, ConfigKeyInfo, ConnectorInfo, ConnectorOffsets, ConnectorStateInfo, Health,
+    LoggerLevel, Message, PluginInfo, ServerInfo, TargetState, TaskInfo, TaskState,
+};
+use std::collections::BTreeMap;
+
+/// A failed herder call, mapped to Kafka's status codes by [`HerderError::status_code`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HerderError {
+    /// 404: unknown connector, task, plugin or logger.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the connector already exists, or another conflicting state.
+    #[error("{0}")]
+    Conflict(String),
+    /// 400: invalid config or request.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 409: a rebalance is in progress or no leader is known; clients retry.
+    #[error("Cannot complete request because of a conflicting operation (e.g. worker rebalance)")]
+    Rebalancing,
+    /// 403: the operation is switched off (e.g. topic tracking).
+    #[error("{0}")]
+    Forbidden(String),
+    /// 500: the operation did not complete in time.
+    #[error("{0}")]
+    Timeout(String),
+    /// 500: anything else.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl HerderError {
+    pub fn status_code(&self) -> u16 {
+        match self {
+            HerderError::NotFound(_) => 404,
+            HerderError::Conflict(_) | HerderError::Rebalancing => 409,
+            HerderError::BadRequest(_) => 400,
+            HerderError::Forbidden(_) => 403,
+            HerderError::Timeout(_) | HerderError::Internal(_) => 500,
+        }
+    }
+}
+
+/// What the worker exposes to the REST API. Every call may be made concurrently from several
+/// HTTP worker threads. A call that takes longer than `RestConfig::request_timeout` is answered
+/// with 500 "Request timed out" (the future is dropped).
+#[async_trait::async_trait]
+pub trait Herder: Send + Sync + 'static {
+    /// `GET /`.
+    async fn server_info(&self) -> ServerInfo;
+    /// `GET /health`.
+    async fn health(&self) -> Health;
+    /// Names of all connectors, in the order to list them.
+    async fn connectors(&self) -> Vec<String>;
+    async fn connector_info(&self, name: &str) -> Result<ConnectorInfo, HerderError>;
+    async fn connector_config(&self, name: &str) -> Result<BTreeMap<String, String>, HerderError>;
+    /// Creates (`allow_replace == false`: `Conflict` when it exists) or creates-or-replaces a
+    /// connector. `config["name"] == name` always holds on entry. Returns whether it was created.
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        config: BTreeMap<String, String>,
+        allow_replace: bool,
+        initial_state: Option<TargetState>,
+    ) -> Result<(bool, ConnectorInfo), HerderError>;
+    /// Applies a patch to an existing connector's config: `None` removes a key (KIP-477).
+    async fn patch_connector_config(
+        &self,
+        name: &str,
+        patch: BTreeMap<String, Option<String>>,
+    ) -> Result<ConnectorInfo, HerderError>;
+    async fn delete_connector(&self, name: &str) -> Result<(), HerderError>;
+    async fn connector_status(&self, name: &str) -> Result<ConnectorStateInfo, HerderError>;
+    async fn task_configs(&self, name: &str) -> Result<Vec<TaskInfo>, HerderError>;
+    async fn task_status(&self, name: &str, task: u32) -> Result<TaskState, HerderError>;
+    async fn restart_task(&self, name: &str, task: u32) -> Result<(), HerderError>;
+    /// KIP-745. When both flags are false only the connector instance restarts and the result
+    /// is ignored; otherwise the returned status (tasks to restart shown `RESTARTING`) is the
+    /// response body, and `None` makes the REST layer answer with `connector_status`.
+    async fn restart_connector(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<Option<ConnectorStateInfo>, HerderError>;
+    async fn pause_connector(&self, name: &str) -> Result<(), HerderError>;
+    async fn resume_connector(&self, name: &str) -> Result<(), HerderError>;
+    async fn stop_connector(&self, name: &str) -> Result<(), HerderError>;
+    async fn connector_offsets(&self, name: &str) -> Result<ConnectorOffsets, HerderError>;
+    /// `offsets.offsets` is never empty here. A `None` offset resets that partition.
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: ConnectorOffsets,
+    ) -> Result<Message, HerderError>;
+    async fn reset_connector_offsets(&self, name: &str) -> Result<Message, HerderError>;
+    /// `Forbidden("Topic tracking is disabled.")` when `topic.tracking.enable=false`.
+    async fn active_topics(&self, name: &str) -> Result<Vec<String>, HerderError>;
+    /// `Forbidden(...)` when tracking or `topic.tracking.allow.reset` is off.
+    async fn reset_active_topics(&self, name: &str) -> Result<(), HerderError>;
+    /// All plugins, or only source and sink connectors.
+    async fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo>;
+    /// The config definition of a plugin given by class name or alias.
+    async fn plugin_config(&self, plugin: &str) -> Result<Vec<ConfigKeyInfo>, HerderError>;
+    /// Validates `config` for the connector plugin named in the path. `config` may lack
+    /// `connector.class`; when present it matches `plugin` (checked by the REST layer).
+    async fn validate_config(
+        &self,
+        plugin: &str,
+        config: BTreeMap<String, String>,
+    ) -> Result<ConfigInfos, HerderError>;
+}
+
+/// Runtime log levels (KIP-495). Level names reach [`LogControl::set_level`] upper-cased and
+/// checked against log4j's names (`OFF FATAL ERROR WARN INFO DEBUG TRACE ALL`).
+pub trait LogControl: Send + Sync + 'static {
+    /// Loggers whose level was set explicitly, plus the root logger.
+    fn loggers(&self) -> BTreeMap<String, LoggerLevel>;
+    /// A logger's level (its effective level when not set explicitly); `None` when unknown.
+    fn logger(&self, name: &str) -> Option<LoggerLevel>;
+    /// Sets the level of `name` and its descendants on this worker; returns the loggers changed.
+    fn set_level(&self, name: &str, level: &str) -> Result<Vec<String>, HerderError>;
+    /// `?scope=cluster`: sets the level on every worker. The default acts on this worker only,
+    /// which is right for a standalone worker.
+    fn set_cluster_level(&self, name: &str, level: &str) -> Result<(), HerderError> {
+        self.set_level(name, level).map(|_| ())
+    }
+}

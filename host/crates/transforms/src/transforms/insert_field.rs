@@ -1,0 +1,242 @@
+//! `InsertField$Key` / `InsertField$Value`: adds the record's topic, partition, offset (sink
+//! records), timestamp or a static string as fields.
+//!
+//! Field types, as Kafka's: topic STRING, partition INT32, offset INT64, timestamp the Timestamp
+//! logical type (schemaless: the INT64 milliseconds), static STRING. A name ending in `?` (or
+//! nothing) makes the field optional, `!` required. Null keys/values (tombstones) pass unchanged.
+//! The offset exists only for sink records: the worker passes it through
+//! [`Transformation::apply_sink`].
+
+use super::prelude::*;
+
+pub(crate) const DOC: &str =
+    "Insert field(s) using attributes from the record metadata or a configured static value.";
+
+const PURPOSE: &str = "field insertion";
+const OPTIONALITY_DOC: &str =
+    "Suffix with ! to make this a required field, or ? to keep it optional (the default).";
+
+pub(crate) fn specs() -> Vec<Spec> {
+    let field = |name: &str, doc: &str| {
+        Spec::nullable(
+            name,
+            ConfigType::String,
+            &format!("{doc} {OPTIONALITY_DOC}"),
+        )
+    };
+    vec![
+        field(
+            "offset.field",
+            "Field name for Kafka offset - only applicable to sink connectors.",
+        ),
+        field("partition.field", "Field name for Kafka partition."),
+        replace_null_with_default_spec(),
+        field("static.field", "Field name for static data field."),
+        Spec::nullable(
+            "static.value",
+            ConfigType::String,
+            "Static field value, if field name configured.",
+        ),
+        field("timestamp.field", "Field name for record timestamp."),
+        field("topic.field", "Field name for Kafka topic."),
+    ]
+}
+
+#[derive(Clone, Debug)]
+struct InsertionSpec {
+    name: String,
+    optional: bool,
+}
+
+fn insertion_spec(spec: Option<String>) -> Option<InsertionSpec> {
+    let spec = spec?;
+    Some(if let Some(name) = spec.strip_suffix('?') {
+        InsertionSpec {
+            name: name.to_string(),
+            optional: true,
+        }
+    } else if let Some(name) = spec.strip_suffix('!') {
+        InsertionSpec {
+            name: name.to_string(),
+            optional: false,
+        }
+    } else {
+        InsertionSpec {
+            name: spec,
+            optional: true,
+        }
+    })
+}
+
+pub(crate) fn configure(
+    settings: &Settings,
+    side: Side,
+) -> Result<Box<dyn Transformation>, TransformError> {
+    let spec = |name: &str| settings.nullable_string(name).map(insertion_spec);
+    let insert = InsertField {
+        side,
+        topic: spec("topic.field")?,
+        partition: spec("partition.field")?,
+        offset: spec("offset.field")?,
+        timestamp: spec("timestamp.field")?,
+        static_field: spec("static.field")?,
+        static_value: settings.nullable_string("static.value")?,
+        replace_null: settings.boolean("replace.null.with.default")?,
+        schemas: SchemaCache::new(),
+    };
+    if insert.topic.is_none()
+        && insert.partition.is_none()
+        && insert.offset.is_none()
+        && insert.timestamp.is_none()
+        && insert.static_field.is_none()
+    {
+        return Err(TransformError::config_general(
+            "No field insertion configured",
+        ));
+    }
+    if let (Some(field), None) = (&insert.static_field, &insert.static_value) {
+        return Err(settings.invalid(
+            "static.value",
+            "null",
+            &format!("No value specified for static field: {}", field.name),
+        ));
+    }
+    Ok(Box::new(insert))
+}
+
+struct InsertField {
+    side: Side,
+    topic: Option<InsertionSpec>,
+    partition: Option<InsertionSpec>,
+    offset: Option<InsertionSpec>,
+    timestamp: Option<InsertionSpec>,
+    static_field: Option<InsertionSpec>,
+    static_value: Option<String>,
+    replace_null: bool,
+    schemas: SchemaCache<SchemaRef>,
+}
+
+fn primitive(schema_type: SchemaType, optional: bool) -> SchemaRef {
+    let mut schema = Schema::primitive(schema_type);
+    schema.optional = optional;
+    SchemaRef::new(schema)
+}
+
+impl InsertField {
+    fn updated_schema(&self, schema: &Schema) -> Result<SchemaRef, TransformError> {
+        let mut updated = copy_schema_basics(schema, SchemaType::Struct);
+        updated.fields = schema.fields.clone();
+        let mut add = |spec: &Option<InsertionSpec>, field_schema: &dyn Fn(bool) -> SchemaRef| {
+            if let Some(spec) = spec {
+                if updated.field(&spec.name).is_some() {
+                    return Err(TransformError::data(format!(
+                        "Cannot create field because of field name duplication {}",
+                        spec.name
+                    )));
+                }
+                push_field(&mut updated, &spec.name, field_schema(spec.optional));
+            }
+            Ok(())
+        };
+        add(&self.topic, &|o| primitive(SchemaType::String, o))?;
+        add(&self.partition, &|o| primitive(SchemaType::Int32, o))?;
+        add(&self.offset, &|o| primitive(SchemaType::Int64, o))?;
+        add(&self.timestamp, &|o| {
+            let builder = SchemaBuilder::timestamp();
+            if o { builder.optional() } else { builder }.build_ref()
+        })?;
+        add(&self.static_field, &|o| primitive(SchemaType::String, o))?;
+        Ok(SchemaRef::new(updated))
+    }
+
+    fn insert(&mut self, mut record: ConnectRecord, offset: Option<i64>) -> TransformResult {
+        if self.side.value(&record).is_null() {
+            return Ok(Some(record));
+        }
+        let offset = match (&self.offset, offset) {
+            (Some(_), None) => {
+                return Err(TransformError::data(format!(
+                    "Only SinkRecord supported for [{PURPOSE}], found: org.apache.kafka.connect.source.SourceRecord"
+                )))
+            }
+            (_, offset) => offset,
+        };
+        let partition = record.kafka_partition.into_option();
+        let timestamp = record.timestamp.into_option();
+        let (schema, value) = self.side.take(&mut record);
+        let topic = || Value::String(record.topic.clone());
+        let (schema, value) = match schema {
+            None => {
+                let mut entries = require_map(value, PURPOSE)?;
+                if let Some(spec) = &self.topic {
+                    map_put(&mut entries, &spec.name, topic());
+                }
+                if let (Some(spec), Some(partition)) = (&self.partition, partition) {
+                    map_put(&mut entries, &spec.name, Value::Int32(partition));
+                }
+                if let (Some(spec), Some(offset)) = (&self.offset, offset) {
+                    map_put(&mut entries, &spec.name, Value::Int64(offset));
+                }
+                if let (Some(spec), Some(timestamp)) = (&self.timestamp, timestamp) {
+                    map_put(&mut entries, &spec.name, Value::Int64(timestamp));
+                }
+                if let (Some(spec), Some(value)) = (&self.static_field, &self.static_value) {
+                    map_put(
+                        &mut entries,
+                        &spec.name,
+                        Value::String(value.as_str().into()),
+                    );
+                }
+                (None, Value::Map(entries))
+            }
+            Some(schema) => {
+                let value = require_struct(value, PURPOSE)?;
+                let updated = {
+                    let mut cache = std::mem::replace(&mut self.schemas, SchemaCache::new());
+                    let updated = cache.get_or_build(&schema, |s| self.updated_schema(s));
+                    self.schemas = cache;
+                    updated?
+                };
+                let (_, mut values) = take_values(value, self.replace_null);
+                values.reserve(5);
+                if self.topic.is_some() {
+                    values.push(topic());
+                }
+                if self.partition.is_some() {
+                    values.push(partition.map(Value::Int32).unwrap_or_default());
+                }
+                if self.offset.is_some() {
+                    values.push(offset.map(Value::Int64).unwrap_or_default());
+                }
+                if self.timestamp.is_some() {
+                    values.push(timestamp.map(Value::Int64).unwrap_or_default());
+                }
+                if self.static_field.is_some() {
+                    values.push(
+                        self.static_value
+                            .as_deref()
+                            .map(Value::from)
+                            .unwrap_or_default(),
+                    );
+                }
+                let value = Value::Struct(Struct {
+                    schema: updated.clone(),
+                    values: values.into(),
+                });
+                (Some(updated), value)
+            }
+        };
+        self.side.put(&mut record, schema, value);
+        Ok(Some(record))
+    }
+}
+
+impl Transformation for InsertField {
+    fn apply(&mut self, record: ConnectRecord) -> TransformResult {
+        self.insert(record, None)
+    }
+
+    fn apply_sink(&mut self, record: ConnectRecord, kafka_offset: i64) -> TransformResult {
+        self.insert(record, Some(kafka_offset))
+    }
+}

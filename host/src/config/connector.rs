@@ -1,0 +1,442 @@
+//! A connector's config as the worker reads it: the common keys every connector has (Kafka's
+//! `ConnectorConfig`, `SourceConnectorConfig`, `SinkConnectorConfig`), with the rest passed to the
+//! plugin untouched.
+
+use super::files::Properties;
+use super::worker::strip_prefix;
+use crate::error::{Result, WorkerError};
+use kconnect_plugin_api::config::{ConfigDef, ConfigKey, ConfigType, Importance, Validator};
+use kconnect_plugin_api::PluginKind;
+use regex::Regex;
+use std::time::Duration;
+
+/// The sink's subscription: `topics` or `topics.regex`, exactly one.
+#[derive(Clone, Debug)]
+pub enum Subscription {
+    Topics(Vec<String>),
+    Pattern(String),
+}
+
+/// `errors.tolerance`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tolerance {
+    None,
+    All,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConnectorConfig {
+    pub name: String,
+    pub connector_class: String,
+    pub plugin_version: Option<String>,
+    pub tasks_max: usize,
+    pub key_converter: Option<String>,
+    pub value_converter: Option<String>,
+    pub header_converter: Option<String>,
+    pub errors_tolerance: Tolerance,
+    pub errors_retry_timeout: Option<Duration>,
+    pub errors_retry_delay_max: Duration,
+    pub errors_log_enable: bool,
+    pub errors_log_include_messages: bool,
+    pub dlq_topic: Option<String>,
+    pub raw: Properties,
+}
+
+fn parse<T: std::str::FromStr>(raw: &Properties, key: &str, default: T, what: &str) -> Result<T> {
+    match raw.get(key) {
+        None => Ok(default),
+        Some(v) => v.trim().parse::<T>().map_err(|_| {
+            WorkerError::key(
+                key,
+                format!("Invalid value {v} for configuration {key}: {what}"),
+            )
+        }),
+    }
+}
+
+impl ConnectorConfig {
+    /// Reads the common keys. `name` must already be in `raw`.
+    pub fn from_properties(raw: Properties) -> Result<ConnectorConfig> {
+        let name = raw
+            .get("name")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                WorkerError::key(
+                    "name",
+                    "Missing required configuration \"name\" which has no default value.",
+                )
+            })?;
+        validate_connector_name(&name).map_err(|m| WorkerError::key("name", m))?;
+        let connector_class = raw
+            .get("connector.class")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                WorkerError::key(
+                    "connector.class",
+                    "Missing required configuration \"connector.class\" which has no default value.",
+                )
+            })?;
+        let tasks_max: i64 = parse(&raw, "tasks.max", 1, "Not a number of type INT")?;
+        if tasks_max < 1 {
+            return Err(WorkerError::key(
+                "tasks.max",
+                format!("Invalid value {tasks_max} for configuration tasks.max: Value must be at least 1"),
+            ));
+        }
+        let errors_tolerance = match raw.get("errors.tolerance").map(|s| s.trim().to_ascii_lowercase()) {
+            None => Tolerance::None,
+            Some(v) if v == "none" => Tolerance::None,
+            Some(v) if v == "all" => Tolerance::All,
+            Some(v) => {
+                return Err(WorkerError::key(
+                    "errors.tolerance",
+                    format!("Invalid value {v} for configuration errors.tolerance: String must be one of: none, all"),
+                ))
+            }
+        };
+        let retry_timeout: i64 =
+            parse(&raw, "errors.retry.timeout", 0, "Not a number of type LONG")?;
+        let retry_delay_max: u64 = parse(
+            &raw,
+            "errors.retry.delay.max.ms",
+            60_000,
+            "Not a number of type LONG",
+        )?;
+        let bool_key = |key: &str| -> Result<bool> {
+            match raw.get(key).map(|s| s.trim().to_ascii_lowercase()) {
+                None => Ok(false),
+                Some(v) if v == "true" => Ok(true),
+                Some(v) if v == "false" => Ok(false),
+                Some(v) => Err(WorkerError::key(
+                    key,
+                    format!("Invalid value {v} for configuration {key}: Expected value to be either true or false"),
+                )),
+            }
+        };
+        let non_empty = |key: &str| {
+            raw.get(key)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        Ok(ConnectorConfig {
+            name,
+            connector_class,
+            plugin_version: non_empty("connector.plugin.version"),
+            tasks_max: tasks_max as usize,
+            key_converter: non_empty("key.converter"),
+            value_converter: non_empty("value.converter"),
+            header_converter: non_empty("header.converter"),
+            errors_tolerance,
+            errors_retry_timeout: match retry_timeout {
+                -1 => None,
+                ms => Some(Duration::from_millis(ms.max(0) as u64)),
+            },
+            errors_retry_delay_max: Duration::from_millis(retry_delay_max),
+            errors_log_enable: bool_key("errors.log.enable")?,
+            errors_log_include_messages: bool_key("errors.log.include.messages")?,
+            dlq_topic: non_empty("errors.deadletterqueue.topic.name"),
+            raw,
+        })
+    }
+
+    /// The sink subscription; errors unless exactly one of `topics`/`topics.regex` is set.
+    pub fn subscription(&self) -> Result<Subscription> {
+        let topics = self
+            .raw
+            .get("topics")
+            .map(|t| kconnect_plugin_api::config::parse_list(t))
+            .unwrap_or_default();
+        let pattern = self
+            .raw
+            .get("topics.regex")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        match (topics.is_empty(), pattern) {
+            (false, None) => Ok(Subscription::Topics(topics)),
+            (true, Some(p)) => {
+                Regex::new(&p).map_err(|e| {
+                    WorkerError::key(
+                        "topics.regex",
+                        format!("Invalid value {p} for configuration topics.regex: {e}"),
+                    )
+                })?;
+                Ok(Subscription::Pattern(p))
+            }
+            (false, Some(_)) => Err(WorkerError::key(
+                "topics",
+                "Must configure one of topics or topics.regex, not both",
+            )),
+            (true, None) => Err(WorkerError::key(
+                "topics",
+                "Must configure one of topics or topics.regex",
+            )),
+        }
+    }
+
+    /// Keys under `prefix`, prefix removed (e.g. `producer.override.`).
+    pub fn prefixed(&self, prefix: &str) -> Properties {
+        strip_prefix(&self.raw, prefix)
+    }
+}
+
+/// Connector names end up in REST paths, file names and Kafka keys: refuse the ones that cannot
+/// round-trip through a URL path segment.
+pub fn validate_connector_name(name: &str) -> std::result::Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("Connector name cannot be empty".to_string());
+    }
+    if name.chars().any(|c| c.is_control()) {
+        return Err("Connector name cannot contain ISO control characters".to_string());
+    }
+    if name.contains('/') {
+        return Err("Connector name cannot contain '/'".to_string());
+    }
+    if name == "." || name == ".." {
+        return Err(format!("Connector name cannot be \"{name}\""));
+    }
+    Ok(())
+}
+
+/// The keys the worker understands on every connector, for `config/validate` and
+/// `connector-plugins/{p}/config` answers (Kafka lists these before the plugin's own).
+pub fn common_config_def(kind: PluginKind) -> ConfigDef {
+    let common = "Common";
+    let errors = "Error Handling";
+    let mut def = ConfigDef::new()
+        .define(
+            ConfigKey::required(
+                "name",
+                ConfigType::String,
+                "Globally unique name to use for this connector.",
+            )
+            .group(common, 1)
+            .display_name("Connector name"),
+        )
+        .define(
+            ConfigKey::required(
+                "connector.class",
+                ConfigType::String,
+                "Name or alias of the class for this connector.",
+            )
+            .group(common, 2)
+            .display_name("Connector class"),
+        )
+        .define(
+            ConfigKey::optional(
+                "tasks.max",
+                ConfigType::Int,
+                "1",
+                "Maximum number of tasks to use for this connector.",
+            )
+            .importance(Importance::High)
+            .validator(Validator::Range {
+                min: Some(1.0),
+                max: None,
+            })
+            .group(common, 3)
+            .display_name("Tasks max"),
+        )
+        .define(
+            ConfigKey::optional(
+                "key.converter",
+                ConfigType::Class,
+                "",
+                "Converter for record keys; the worker's when empty.",
+            )
+            .importance(Importance::Low)
+            .group(common, 4),
+        )
+        .define(
+            ConfigKey::optional(
+                "value.converter",
+                ConfigType::Class,
+                "",
+                "Converter for record values; the worker's when empty.",
+            )
+            .importance(Importance::Low)
+            .group(common, 5),
+        )
+        .define(
+            ConfigKey::optional(
+                "header.converter",
+                ConfigType::Class,
+                "",
+                "Converter for record headers; the worker's when empty.",
+            )
+            .importance(Importance::Low)
+            .group(common, 6),
+        )
+        .define(
+            ConfigKey::optional(
+                "transforms",
+                ConfigType::List,
+                "",
+                "Aliases of the transformations to apply, in order.",
+            )
+            .importance(Importance::Low)
+            .group("Transforms", 1),
+        )
+        .define(
+            ConfigKey::optional(
+                "predicates",
+                ConfigType::List,
+                "",
+                "Aliases of the predicates used by the transformations.",
+            )
+            .importance(Importance::Low)
+            .group("Predicates", 1),
+        )
+        .define(
+            ConfigKey::optional(
+                "errors.retry.timeout",
+                ConfigType::Long,
+                "0",
+                "How long to retry a failed operation, in ms; -1 retries forever.",
+            )
+            .group(errors, 1),
+        )
+        .define(
+            ConfigKey::optional(
+                "errors.retry.delay.max.ms",
+                ConfigType::Long,
+                "60000",
+                "Longest wait between retries, in ms.",
+            )
+            .group(errors, 2),
+        )
+        .define(
+            ConfigKey::optional(
+                "errors.tolerance",
+                ConfigType::String,
+                "none",
+                "none: an error fails the task; all: problem records are skipped.",
+            )
+            .validator(Validator::ValidString {
+                values: vec!["none".into(), "all".into()],
+                case_insensitive: true,
+            })
+            .group(errors, 3),
+        )
+        .define(
+            ConfigKey::optional(
+                "errors.log.enable",
+                ConfigType::Boolean,
+                "false",
+                "Log each error and failed operation.",
+            )
+            .group(errors, 4),
+        )
+        .define(
+            ConfigKey::optional(
+                "errors.log.include.messages",
+                ConfigType::Boolean,
+                "false",
+                "Include the failed record in error logs.",
+            )
+            .group(errors, 5),
+        );
+    if kind == PluginKind::Sink {
+        def = def
+            .define(
+                ConfigKey::optional(
+                    "topics",
+                    ConfigType::List,
+                    "",
+                    "Topics to consume; give this or topics.regex.",
+                )
+                .importance(Importance::High)
+                .group(common, 4),
+            )
+            .define(
+                ConfigKey::optional(
+                    "topics.regex",
+                    ConfigType::String,
+                    "",
+                    "Regular expression of the topics to consume; give this or topics.",
+                )
+                .importance(Importance::High)
+                .group(common, 4),
+            )
+            .define(
+                ConfigKey::optional(
+                    "errors.deadletterqueue.topic.name",
+                    ConfigType::String,
+                    "",
+                    "Topic that receives records that failed.",
+                )
+                .group(errors, 6),
+            )
+            .define(
+                ConfigKey::optional(
+                    "errors.deadletterqueue.topic.replication.factor",
+                    ConfigType::Short,
+                    "3",
+                    "Replication factor of the dead letter queue topic when it is created.",
+                )
+                .group(errors, 7),
+            )
+            .define(
+                ConfigKey::optional(
+                    "errors.deadletterqueue.context.headers.enable",
+                    ConfigType::Boolean,
+                    "false",
+                    "Add __connect.errors.* headers describing the failure.",
+                )
+                .group(errors, 8),
+            );
+    }
+    def
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> Properties {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn common_keys_and_errors() {
+        let c = ConnectorConfig::from_properties(props(&[
+            ("name", "s"),
+            ("connector.class", "FileStreamSink"),
+            ("tasks.max", "3"),
+            ("topics", "a, b"),
+        ]))
+        .unwrap();
+        assert_eq!(c.tasks_max, 3);
+        assert!(matches!(c.subscription().unwrap(), Subscription::Topics(t) if t == ["a", "b"]));
+
+        let e = ConnectorConfig::from_properties(props(&[("name", "s")])).unwrap_err();
+        assert!(e.to_string().starts_with("connector.class:"), "{e}");
+        let e = ConnectorConfig::from_properties(props(&[
+            ("name", "s"),
+            ("connector.class", "X"),
+            ("tasks.max", "x"),
+        ]))
+        .unwrap_err();
+        assert!(e.to_string().contains("tasks.max"), "{e}");
+        let both = ConnectorConfig::from_properties(props(&[
+            ("name", "s"),
+            ("connector.class", "X"),
+            ("topics", "a"),
+            ("topics.regex", "a.*"),
+        ]))
+        .unwrap();
+        assert!(both.subscription().is_err());
+    }
+
+    #[test]
+    fn names_that_cannot_be_paths_are_refused() {
+        for bad in ["a/b", "..", "x\u{7}y", " "] {
+            assert!(validate_connector_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(validate_connector_name("local-file-source").is_ok());
+    }
+}

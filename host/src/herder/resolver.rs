@@ -1,0 +1,74 @@
+//! Plugin-provided transformations and predicates, seen through the built-in traits so a chain
+//! can mix both.
+
+use kconnect_loader::{PluginRegistry, PredicateHandle, TransformationHandle};
+use kconnect_plugin_api::{ConnectRecord, PluginKind};
+use kconnect_transforms::{ExternalResolver, Predicate, TransformError, Transformation};
+use std::collections::BTreeMap;
+
+pub struct PluginResolver<'a> {
+    pub registry: &'a PluginRegistry,
+}
+
+struct PluginTransformation(TransformationHandle);
+struct PluginPredicate(PredicateHandle);
+
+impl Transformation for PluginTransformation {
+    fn apply(&mut self, record: ConnectRecord) -> Result<Option<ConnectRecord>, TransformError> {
+        self.0
+            .apply(record)
+            .map_err(|e| TransformError::data(e.message.to_string()))
+    }
+}
+
+impl Predicate for PluginPredicate {
+    fn test(&mut self, record: &ConnectRecord) -> Result<bool, TransformError> {
+        self.0
+            .test(record)
+            .map_err(|e| TransformError::data(e.message.to_string()))
+    }
+}
+
+impl ExternalResolver for PluginResolver<'_> {
+    fn transformation(
+        &self,
+        class: &str,
+        config: &BTreeMap<String, String>,
+    ) -> Option<Result<Box<dyn Transformation>, TransformError>> {
+        let info = self
+            .registry
+            .resolve(class, &[PluginKind::Transformation], None)
+            .ok()?;
+        Some((|| {
+            let mut handle = self
+                .registry
+                .new_transformation(info)
+                .map_err(|e| TransformError::config_general(e.to_string()))?;
+            handle
+                .configure(config)
+                .map_err(|e| TransformError::config_general(e.message.to_string()))?;
+            Ok(Box::new(PluginTransformation(handle)) as Box<dyn Transformation>)
+        })())
+    }
+
+    fn predicate(
+        &self,
+        class: &str,
+        config: &BTreeMap<String, String>,
+    ) -> Option<Result<Box<dyn Predicate>, TransformError>> {
+        let info = self
+            .registry
+            .resolve(class, &[PluginKind::Predicate], None)
+            .ok()?;
+        Some((|| {
+            let mut handle = self
+                .registry
+                .new_predicate(info)
+                .map_err(|e| TransformError::config_general(e.to_string()))?;
+            handle
+                .configure(config)
+                .map_err(|e| TransformError::config_general(e.message.to_string()))?;
+            Ok(Box::new(PluginPredicate(handle)) as Box<dyn Predicate>)
+        })())
+    }
+}

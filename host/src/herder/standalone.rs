@@ -1,0 +1,964 @@
+//! The standalone herder: one worker runs every connector and task.
+//!
+//! Invariants:
+//! - Every change to the set of connectors goes through one async lock, so REST calls and
+//!   startup never interleave half-applied changes. Plugin calls run on blocking threads, bounded
+//!   by `task.shutdown.graceful.timeout.ms` where they could hang.
+//! - Connectors created or changed through REST are saved beside the offset file after each
+//!   change; files given on the command line win over saved ones at start.
+
+use super::validation::{self, mask, Validated};
+use crate::config::{ConnectorConfig, Properties};
+use crate::error::WorkerError;
+use crate::logging::{level_name, parse_level, WorkerLogger};
+use crate::worker::offsets::{json_to_source_map, StoredConnector};
+use crate::worker::status::{error_trace, State, StatusCell, TaskControl};
+use crate::worker::{sink, source, ActiveTopics, TaskEnv, WorkerContext};
+use async_trait::async_trait;
+use kconnect_loader::ConnectorHandle;
+use kconnect_plugin_api::context::{
+    ConnectorContextObject, FfiConnectorContext, FfiConnectorContext_TO,
+};
+use kconnect_plugin_api::{ConnectError, PluginKind};
+use kconnect_rest::entities::*;
+use kconnect_rest::{Herder, HerderError, LogControl};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+struct TaskRuntime {
+    status: StatusCell,
+    control: Arc<TaskControl>,
+    done: Option<std::sync::mpsc::Receiver<()>>,
+}
+
+struct ConnectorRuntime {
+    config: Properties,
+    kind: PluginKind,
+    target: TargetState,
+    status: StatusCell,
+    handle: Option<Arc<Mutex<ConnectorHandle>>>,
+    task_configs: Vec<Properties>,
+    tasks: Vec<TaskRuntime>,
+    password_keys: BTreeSet<String>,
+    active_topics: ActiveTopics,
+}
+
+pub struct StandaloneHerder {
+    worker: Arc<WorkerContext>,
+    connectors: tokio::sync::Mutex<BTreeMap<String, ConnectorRuntime>>,
+    ready: AtomicBool,
+    cluster_id: OnceLock<String>,
+    worker_id: OnceLock<String>,
+}
+
+/// Records a connector's background failures (`raise_error`) in its status.
+struct HostConnectorContext {
+    status: StatusCell,
+}
+
+impl FfiConnectorContext for HostConnectorContext {
+    fn request_task_reconfiguration(&self) {
+        log::info!(
+            "a connector asked for task reconfiguration; restart it to apply new task configs"
+        );
+    }
+
+    fn raise_error(&self, error: ConnectError) {
+        self.status.fail(error_trace(&error));
+    }
+}
+
+fn not_found(name: &str) -> HerderError {
+    HerderError::NotFound(format!("Connector {name} not found"))
+}
+
+fn internal(e: impl std::fmt::Display) -> HerderError {
+    HerderError::Internal(e.to_string())
+}
+
+fn rest_state(state: State) -> kconnect_rest::entities::State {
+    use kconnect_rest::entities::State as S;
+    match state {
+        State::Unassigned => S::Unassigned,
+        State::Running => S::Running,
+        State::Paused => S::Paused,
+        State::Stopped => S::Stopped,
+        State::Failed => S::Failed,
+        State::Restarting => S::Restarting,
+    }
+}
+
+fn connector_type(kind: PluginKind) -> ConnectorType {
+    match kind {
+        PluginKind::Source => ConnectorType::Source,
+        PluginKind::Sink => ConnectorType::Sink,
+        _ => ConnectorType::Unknown,
+    }
+}
+
+fn target_name(target: TargetState) -> &'static str {
+    match target {
+        TargetState::Running => "RUNNING",
+        TargetState::Paused => "PAUSED",
+        TargetState::Stopped => "STOPPED",
+    }
+}
+
+/// Runs a blocking closure off the async threads, giving up after `timeout`.
+async fn blocking<T: Send + 'static>(
+    timeout: Duration,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, HerderError> {
+    match tokio::time::timeout(timeout, tokio::task::spawn_blocking(f)).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(HerderError::Internal(format!("{what} failed: {e}"))),
+        Err(_) => Err(HerderError::Timeout(format!(
+            "{what} did not finish within {timeout:?}"
+        ))),
+    }
+}
+
+impl StandaloneHerder {
+    pub fn new(worker: Arc<WorkerContext>) -> StandaloneHerder {
+        StandaloneHerder {
+            worker,
+            connectors: tokio::sync::Mutex::new(BTreeMap::new()),
+            ready: AtomicBool::new(false),
+            cluster_id: OnceLock::new(),
+            worker_id: OnceLock::new(),
+        }
+    }
+
+    /// The Kafka cluster id, once known (it is fetched in the background).
+    pub fn set_cluster_id(&self, id: String) {
+        let _ = self.cluster_id.set(id);
+    }
+
+    /// `host:port` of this worker's REST listener, shown as `worker_id` in statuses.
+    pub fn set_worker_id(&self, id: String) {
+        let _ = self.worker_id.set(id);
+    }
+
+    fn worker_id(&self) -> String {
+        self.worker_id.get().cloned().unwrap_or_default()
+    }
+
+    /// Marks startup finished (`GET /health` turns healthy).
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    fn graceful(&self) -> Duration {
+        self.worker.config.task_shutdown_graceful_timeout
+    }
+
+    fn save(&self, connectors: &BTreeMap<String, ConnectorRuntime>) {
+        let stored: BTreeMap<String, StoredConnector> = connectors
+            .iter()
+            .map(|(name, rt)| {
+                (
+                    name.clone(),
+                    StoredConnector {
+                        config: rt.config.clone(),
+                        target_state: target_name(rt.target).to_string(),
+                    },
+                )
+            })
+            .collect();
+        if let Err(e) = self.worker.offsets.save_connectors(&stored) {
+            log::error!("cannot save connector configs ({}): {e}", e.code());
+        }
+    }
+
+    /// Connectors saved by an earlier run, started before the command-line files.
+    pub fn stored_connectors(&self) -> Result<BTreeMap<String, StoredConnector>, WorkerError> {
+        self.worker.offsets.load_connectors()
+    }
+
+    /// Validates (blocking, in the plugin) and fails with Kafka's 400 message on any error.
+    async fn validated(&self, config: Properties) -> Result<(Validated, Properties), HerderError> {
+        let worker = self.worker.clone();
+        let class = config
+            .get("connector.class")
+            .cloned()
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| {
+                HerderError::BadRequest("Connector config is missing connector.class".to_string())
+            })?;
+        let checked = blocking(
+            self.graceful().max(Duration::from_secs(10)),
+            "validation",
+            move || validation::validate(&worker, class.trim(), &config).map(|v| (v, config)),
+        )
+        .await??;
+        if checked.0.infos.error_count > 0 {
+            return Err(HerderError::BadRequest(validation::invalid_config_message(
+                &checked.0.infos,
+            )));
+        }
+        Ok(checked)
+    }
+
+    /// Creates or replaces a connector; the caller holds the lock.
+    async fn apply(
+        &self,
+        connectors: &mut BTreeMap<String, ConnectorRuntime>,
+        name: &str,
+        config: Properties,
+        target: TargetState,
+    ) -> Result<(), HerderError> {
+        let (validated, config) = self.validated(config).await?;
+        if let Some(old) = connectors.remove(name) {
+            self.stop_runtime(old).await;
+        }
+        let mut runtime = ConnectorRuntime {
+            config,
+            kind: validated.kind,
+            target,
+            status: StatusCell::new(State::Unassigned),
+            handle: None,
+            task_configs: Vec::new(),
+            tasks: Vec::new(),
+            password_keys: validated.password_keys,
+            active_topics: ActiveTopics::default(),
+        };
+        self.start_runtime(name, &mut runtime).await;
+        connectors.insert(name.to_string(), runtime);
+        Ok(())
+    }
+
+    /// Starts the connector instance (unless STOPPED) and its tasks.
+    async fn start_runtime(&self, name: &str, runtime: &mut ConnectorRuntime) {
+        if runtime.target == TargetState::Stopped {
+            runtime.status.set(State::Stopped);
+            return;
+        }
+        if self.start_instance(name, runtime).await {
+            let configs = runtime.task_configs.clone();
+            for (id, task_config) in configs.into_iter().enumerate() {
+                let task = self.start_task(name, runtime, id as u32, task_config);
+                runtime.tasks.push(task);
+            }
+            log::info!(
+                "connector {name} started with {} task(s)",
+                runtime.tasks.len()
+            );
+        }
+    }
+
+    /// Starts the connector instance and asks it for task configs; false when it failed.
+    async fn start_instance(&self, name: &str, runtime: &mut ConnectorRuntime) -> bool {
+        let worker = self.worker.clone();
+        let config = runtime.config.clone();
+        let status = runtime.status.clone();
+        let started = blocking(
+            self.graceful().max(Duration::from_secs(10)),
+            "connector start",
+            move || {
+                let parsed = ConnectorConfig::from_properties(config.clone())?;
+                let info = validation::resolve_connector(
+                    &worker,
+                    &parsed.connector_class,
+                    parsed.plugin_version.as_deref(),
+                )
+                .map_err(|e| WorkerError::Other(e.to_string()))?;
+                let mut handle = worker.registry.new_connector(info)?;
+                let context: ConnectorContextObject = FfiConnectorContext_TO::from_value(
+                    HostConnectorContext {
+                        status: status.clone(),
+                    },
+                    abi_stable::sabi_trait::TD_Opaque,
+                );
+                handle.start(config, context)?;
+                let task_configs = handle.task_configs(parsed.tasks_max)?;
+                Ok::<_, WorkerError>((handle, task_configs))
+            },
+        )
+        .await;
+        let failure = match started {
+            Ok(Ok((handle, task_configs))) => {
+                runtime.handle = Some(Arc::new(Mutex::new(handle)));
+                runtime
+                    .status
+                    .set(if runtime.target == TargetState::Paused {
+                        State::Paused
+                    } else {
+                        State::Running
+                    });
+                runtime.task_configs = task_configs;
+                return true;
+            }
+            Ok(Err(WorkerError::Plugin(p))) => error_trace(&p),
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => e.to_string(),
+        };
+        log::error!("connector {name} failed to start: {failure}");
+        runtime.status.fail(failure);
+        false
+    }
+
+    /// Starts one task on its own thread.
+    fn start_task(
+        &self,
+        name: &str,
+        runtime: &ConnectorRuntime,
+        id: u32,
+        task_config: Properties,
+    ) -> TaskRuntime {
+        let status = StatusCell::new(State::Unassigned);
+        let control = Arc::new(TaskControl::default());
+        control.set_paused(runtime.target == TargetState::Paused);
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let spawn = (|| -> Result<(), WorkerError> {
+            let connector = Arc::new(ConnectorConfig::from_properties(runtime.config.clone())?);
+            let info = validation::resolve_connector(
+                &self.worker,
+                &connector.connector_class,
+                connector.plugin_version.as_deref(),
+            )
+            .map_err(|e| WorkerError::Other(e.to_string()))?;
+            let env = TaskEnv {
+                connector,
+                task_id: id,
+                task_config,
+                worker: self.worker.clone(),
+                status: status.clone(),
+                control: control.clone(),
+                active_topics: runtime.active_topics.clone(),
+            };
+            let thread_name = format!("task-{name}-{id}");
+            match runtime.kind {
+                PluginKind::Source => {
+                    let handle = self.worker.registry.new_source_task(info)?;
+                    std::thread::Builder::new()
+                        .name(thread_name)
+                        .spawn(move || {
+                            source::run(env, handle);
+                            let _ = done_tx.send(());
+                        })
+                        .map_err(|e| WorkerError::Other(format!("cannot start a thread: {e}")))?;
+                }
+                _ => {
+                    let handle = self.worker.registry.new_sink_task(info)?;
+                    std::thread::Builder::new()
+                        .name(thread_name)
+                        .spawn(move || {
+                            sink::run(env, handle);
+                            let _ = done_tx.send(());
+                        })
+                        .map_err(|e| WorkerError::Other(format!("cannot start a thread: {e}")))?;
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = spawn {
+            log::error!("task {name}-{id} failed to start: {e}");
+            status.fail(e.to_string());
+        }
+        TaskRuntime {
+            status,
+            control,
+            done: Some(done_rx),
+        }
+    }
+
+    /// Stops tasks, then the connector instance, within the graceful timeout in total.
+    async fn stop_runtime(&self, mut runtime: ConnectorRuntime) -> ConnectorRuntime {
+        self.stop_tasks(&mut runtime).await;
+        if let Some(handle) = runtime.handle.take() {
+            let result = blocking(self.graceful(), "connector stop", move || {
+                handle.lock().unwrap_or_else(|e| e.into_inner()).stop()
+            })
+            .await;
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => log::warn!("connector stop failed: {e}"),
+                Err(e) => log::warn!("{e}"),
+            }
+        }
+        runtime
+    }
+
+    async fn stop_tasks(&self, runtime: &mut ConnectorRuntime) {
+        for task in &runtime.tasks {
+            task.control.request_stop();
+        }
+        let receivers: Vec<_> = runtime
+            .tasks
+            .iter_mut()
+            .filter_map(|t| t.done.take())
+            .collect();
+        let deadline = Instant::now() + self.graceful();
+        let _ = tokio::task::spawn_blocking(move || {
+            for rx in receivers {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if rx.recv_timeout(left).is_err() {
+                    log::warn!("a task did not stop within task.shutdown.graceful.timeout.ms; leaving it behind");
+                }
+            }
+        })
+        .await;
+        runtime.tasks.clear();
+    }
+
+    /// Starts the connectors of the stored file and the command line (those win).
+    pub async fn start_connectors(&self, from_files: Vec<Properties>) -> Result<(), WorkerError> {
+        let mut connectors = self.connectors.lock().await;
+        let stored = self.stored_connectors()?;
+        let file_names: BTreeSet<String> = from_files
+            .iter()
+            .filter_map(|c| c.get("name").cloned())
+            .collect();
+        for (name, stored) in stored {
+            if file_names.contains(&name) {
+                continue;
+            }
+            let target = TargetState::parse(&stored.target_state).unwrap_or(TargetState::Running);
+            if let Err(e) = self
+                .apply(&mut connectors, &name, stored.config, target)
+                .await
+            {
+                log::error!("stored connector {name} could not be started: {e}");
+            }
+        }
+        for config in from_files {
+            let name = config.get("name").cloned().unwrap_or_default();
+            self.apply(&mut connectors, &name, config, TargetState::Running)
+                .await
+                .map_err(|e| WorkerError::ConfigKey {
+                    key: format!("connector {name}"),
+                    message: e.to_string(),
+                })?;
+        }
+        self.save(&connectors);
+        Ok(())
+    }
+
+    /// Stops every connector (SIGTERM).
+    pub async fn shutdown(&self) {
+        let mut connectors = self.connectors.lock().await;
+        let names: Vec<String> = connectors.keys().cloned().collect();
+        let mut stopping = Vec::new();
+        for name in names {
+            if let Some(mut rt) = connectors.remove(&name) {
+                for task in &rt.tasks {
+                    task.control.request_stop();
+                }
+                let handle = rt.handle.take();
+                stopping.push((rt, handle));
+            }
+        }
+        // Tasks of all connectors stop in parallel; the graceful timeout bounds the whole.
+        let deadline = Instant::now() + self.graceful();
+        let receivers: Vec<_> = stopping
+            .iter_mut()
+            .flat_map(|(rt, _)| rt.tasks.iter_mut().filter_map(|t| t.done.take()))
+            .collect();
+        let _ = tokio::task::spawn_blocking(move || {
+            for rx in receivers {
+                let _ = rx.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+            }
+        })
+        .await;
+        for (_, handle) in stopping {
+            if let Some(handle) = handle {
+                let left = deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(100));
+                let _ = blocking(left, "connector stop", move || {
+                    handle.lock().unwrap_or_else(|e| e.into_inner()).stop()
+                })
+                .await;
+            }
+        }
+        if let Err(e) = self.worker.offsets.flush() {
+            log::error!("cannot flush offsets at shutdown: {e}");
+        }
+    }
+
+    fn info(name: &str, rt: &ConnectorRuntime) -> ConnectorInfo {
+        ConnectorInfo {
+            name: name.to_string(),
+            config: mask(&rt.config, &rt.password_keys),
+            tasks: (0..rt.tasks.len() as u32)
+                .map(|task| ConnectorTaskId {
+                    connector: name.to_string(),
+                    task,
+                })
+                .collect(),
+            connector_type: connector_type(rt.kind),
+        }
+    }
+
+    fn status(&self, name: &str, rt: &ConnectorRuntime) -> ConnectorStateInfo {
+        let status = rt.status.get();
+        ConnectorStateInfo {
+            name: name.to_string(),
+            connector: ConnectorState {
+                state: rest_state(status.state),
+                worker_id: self.worker_id(),
+                trace: status.trace,
+            },
+            tasks: rt
+                .tasks
+                .iter()
+                .enumerate()
+                .map(|(id, t)| {
+                    let s = t.status.get();
+                    TaskState {
+                        id: id as u32,
+                        state: rest_state(s.state),
+                        worker_id: self.worker_id(),
+                        trace: s.trace,
+                    }
+                })
+                .collect(),
+            connector_type: connector_type(rt.kind),
+        }
+    }
+
+    async fn restart_task_locked(&self, name: &str, rt: &mut ConnectorRuntime, id: usize) {
+        if let Some(task) = rt.tasks.get_mut(id) {
+            task.control.request_stop();
+            if let Some(rx) = task.done.take() {
+                let timeout = self.graceful();
+                let _ = tokio::task::spawn_blocking(move || rx.recv_timeout(timeout)).await;
+            }
+        }
+        if let Some(config) = rt.task_configs.get(id).cloned() {
+            let task = self.start_task(name, rt, id as u32, config);
+            rt.tasks[id] = task;
+        }
+    }
+
+    async fn set_target(&self, name: &str, target: TargetState) -> Result<(), HerderError> {
+        let mut connectors = self.connectors.lock().await;
+        let rt = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        let previous = rt.target;
+        rt.target = target;
+        match (previous, target) {
+            (TargetState::Stopped, TargetState::Running | TargetState::Paused) => {
+                self.start_runtime(name, rt).await;
+            }
+            (_, TargetState::Stopped) => {
+                self.stop_tasks(rt).await;
+                if let Some(handle) = rt.handle.take() {
+                    let _ = blocking(self.graceful(), "connector stop", move || {
+                        handle.lock().unwrap_or_else(|e| e.into_inner()).stop()
+                    })
+                    .await;
+                }
+                rt.task_configs.clear();
+                rt.status.set(State::Stopped);
+            }
+            (_, paused_or_running) => {
+                let paused = paused_or_running == TargetState::Paused;
+                for task in &rt.tasks {
+                    task.control.set_paused(paused);
+                }
+                if rt.status.get().state != State::Failed {
+                    rt.status.set(if paused {
+                        State::Paused
+                    } else {
+                        State::Running
+                    });
+                }
+            }
+        }
+        self.save(&connectors);
+        Ok(())
+    }
+
+    fn require_stopped(name: &str, rt: &ConnectorRuntime) -> Result<(), HerderError> {
+        if rt.target != TargetState::Stopped || !rt.tasks.is_empty() {
+            return Err(HerderError::BadRequest(format!(
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Herder for StandaloneHerder {
+    async fn server_info(&self) -> ServerInfo {
+        ServerInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            commit: option_env!("KCONNECT_COMMIT")
+                .unwrap_or("unknown")
+                .to_string(),
+            kafka_cluster_id: self.cluster_id.get().cloned().unwrap_or_default(),
+        }
+    }
+
+    async fn health(&self) -> Health {
+        if self.ready.load(Ordering::Acquire) {
+            Health::Healthy
+        } else {
+            Health::Starting(None)
+        }
+    }
+
+    async fn connectors(&self) -> Vec<String> {
+        self.connectors.lock().await.keys().cloned().collect()
+    }
+
+    async fn connector_info(&self, name: &str) -> Result<ConnectorInfo, HerderError> {
+        let connectors = self.connectors.lock().await;
+        connectors
+            .get(name)
+            .map(|rt| Self::info(name, rt))
+            .ok_or_else(|| not_found(name))
+    }
+
+    async fn connector_config(&self, name: &str) -> Result<BTreeMap<String, String>, HerderError> {
+        let connectors = self.connectors.lock().await;
+        connectors
+            .get(name)
+            .map(|rt| mask(&rt.config, &rt.password_keys))
+            .ok_or_else(|| not_found(name))
+    }
+
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        config: BTreeMap<String, String>,
+        allow_replace: bool,
+        initial_state: Option<TargetState>,
+    ) -> Result<(bool, ConnectorInfo), HerderError> {
+        crate::config::connector::validate_connector_name(name).map_err(HerderError::BadRequest)?;
+        let mut connectors = self.connectors.lock().await;
+        let exists = connectors.contains_key(name);
+        if exists && !allow_replace {
+            return Err(HerderError::Conflict(format!(
+                "Connector {name} already exists"
+            )));
+        }
+        let target = match (exists, initial_state) {
+            (_, Some(state)) => state,
+            (true, None) => connectors[name].target,
+            (false, None) => TargetState::Running,
+        };
+        self.apply(&mut connectors, name, config, target).await?;
+        self.save(&connectors);
+        Ok((!exists, Self::info(name, &connectors[name])))
+    }
+
+    async fn patch_connector_config(
+        &self,
+        name: &str,
+        patch: BTreeMap<String, Option<String>>,
+    ) -> Result<ConnectorInfo, HerderError> {
+        let mut connectors = self.connectors.lock().await;
+        let rt = connectors.get(name).ok_or_else(|| not_found(name))?;
+        let mut config = rt.config.clone();
+        let target = rt.target;
+        for (k, v) in patch {
+            match v {
+                Some(v) => config.insert(k, v),
+                None => config.remove(&k),
+            };
+        }
+        if config.get("name").is_some_and(|n| n != name) {
+            return Err(HerderError::BadRequest(
+                "Connector name configuration (name) must match the connector name".into(),
+            ));
+        }
+        config.insert("name".to_string(), name.to_string());
+        self.apply(&mut connectors, name, config, target).await?;
+        self.save(&connectors);
+        Ok(Self::info(name, &connectors[name]))
+    }
+
+    async fn delete_connector(&self, name: &str) -> Result<(), HerderError> {
+        let mut connectors = self.connectors.lock().await;
+        let rt = connectors.remove(name).ok_or_else(|| not_found(name))?;
+        self.stop_runtime(rt).await;
+        self.save(&connectors);
+        Ok(())
+    }
+
+    async fn connector_status(&self, name: &str) -> Result<ConnectorStateInfo, HerderError> {
+        let connectors = self.connectors.lock().await;
+        connectors
+            .get(name)
+            .map(|rt| self.status(name, rt))
+            .ok_or_else(|| not_found(name))
+    }
+
+    async fn task_configs(&self, name: &str) -> Result<Vec<TaskInfo>, HerderError> {
+        let connectors = self.connectors.lock().await;
+        let rt = connectors.get(name).ok_or_else(|| not_found(name))?;
+        Ok(rt
+            .task_configs
+            .iter()
+            .enumerate()
+            .map(|(task, config)| TaskInfo {
+                id: ConnectorTaskId {
+                    connector: name.to_string(),
+                    task: task as u32,
+                },
+                config: mask(config, &rt.password_keys),
+            })
+            .collect())
+    }
+
+    async fn task_status(&self, name: &str, task: u32) -> Result<TaskState, HerderError> {
+        let status = self.connector_status(name).await?;
+        status
+            .tasks
+            .into_iter()
+            .find(|t| t.id == task)
+            .ok_or_else(|| HerderError::NotFound(format!("Task {name}-{task} not found")))
+    }
+
+    async fn restart_task(&self, name: &str, task: u32) -> Result<(), HerderError> {
+        let mut connectors = self.connectors.lock().await;
+        let rt = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        if task as usize >= rt.tasks.len() {
+            return Err(HerderError::NotFound(format!(
+                "Task {name}-{task} not found"
+            )));
+        }
+        self.restart_task_locked(name, rt, task as usize).await;
+        Ok(())
+    }
+
+    async fn restart_connector(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<Option<ConnectorStateInfo>, HerderError> {
+        let mut connectors = self.connectors.lock().await;
+        let rt = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        let connector_failed = rt.status.get().state == State::Failed;
+        let restart_connector = !only_failed || connector_failed;
+        let tasks_to_restart: Vec<usize> = if include_tasks {
+            rt.tasks
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| !only_failed || t.status.get().state == State::Failed)
+                .map(|(i, _)| i)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut report = self.status(name, rt);
+        if restart_connector {
+            report.connector.state = kconnect_rest::entities::State::Restarting;
+        }
+        for id in &tasks_to_restart {
+            if let Some(t) = report.tasks.get_mut(*id) {
+                t.state = kconnect_rest::entities::State::Restarting;
+            }
+        }
+        if restart_connector && include_tasks && tasks_to_restart.len() == rt.tasks.len() {
+            // Whole restart: same as re-applying the config.
+            let config = rt.config.clone();
+            let target = rt.target;
+            self.apply(&mut connectors, name, config, target).await?;
+        } else {
+            if restart_connector {
+                if let Some(handle) = rt.handle.take() {
+                    let _ = blocking(self.graceful(), "connector stop", move || {
+                        handle.lock().unwrap_or_else(|e| e.into_inner()).stop()
+                    })
+                    .await;
+                }
+                // The running tasks keep their configs; new ones apply on their restart.
+                let configs = rt.task_configs.clone();
+                if !self.start_instance(name, rt).await {
+                    rt.task_configs = configs;
+                }
+            }
+            for id in tasks_to_restart {
+                self.restart_task_locked(name, rt, id).await;
+            }
+        }
+        if include_tasks || only_failed {
+            Ok(Some(report))
+        } else {
+            Ok(None)
+        }
+    }
+
+    async fn pause_connector(&self, name: &str) -> Result<(), HerderError> {
+        self.set_target(name, TargetState::Paused).await
+    }
+
+    async fn resume_connector(&self, name: &str) -> Result<(), HerderError> {
+        self.set_target(name, TargetState::Running).await
+    }
+
+    async fn stop_connector(&self, name: &str) -> Result<(), HerderError> {
+        self.set_target(name, TargetState::Stopped).await
+    }
+
+    async fn connector_offsets(&self, name: &str) -> Result<ConnectorOffsets, HerderError> {
+        let connectors = self.connectors.lock().await;
+        let rt = connectors.get(name).ok_or_else(|| not_found(name))?;
+        if rt.kind != PluginKind::Source {
+            return Err(HerderError::BadRequest(
+                "Reading sink connector offsets is not supported by this worker yet".into(),
+            ));
+        }
+        let offsets = self
+            .worker
+            .offsets
+            .connector_offsets(name)
+            .into_iter()
+            .filter_map(|(partition, offset)| {
+                Some(ConnectorOffset {
+                    partition: partition.as_object()?.clone(),
+                    offset: offset.as_object().cloned(),
+                })
+            })
+            .collect();
+        Ok(ConnectorOffsets { offsets })
+    }
+
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: ConnectorOffsets,
+    ) -> Result<Message, HerderError> {
+        let connectors = self.connectors.lock().await;
+        let rt = connectors.get(name).ok_or_else(|| not_found(name))?;
+        Self::require_stopped(name, rt)?;
+        if rt.kind != PluginKind::Source {
+            return Err(HerderError::BadRequest(
+                "Altering sink connector offsets is not supported by this worker yet".into(),
+            ));
+        }
+        let mut changes = Vec::new();
+        for entry in offsets.offsets {
+            let partition = json_to_source_map(&serde_json::Value::Object(entry.partition))
+                .ok_or_else(|| HerderError::BadRequest("partition must be a JSON object".into()))?;
+            let offset = entry
+                .offset
+                .and_then(|o| json_to_source_map(&serde_json::Value::Object(o)));
+            changes.push((partition, offset));
+        }
+        self.worker.offsets.put(name, changes);
+        self.worker.offsets.flush().map_err(internal)?;
+        Ok(Message::new(
+            "The offsets for this connector have been altered successfully",
+        ))
+    }
+
+    async fn reset_connector_offsets(&self, name: &str) -> Result<Message, HerderError> {
+        let connectors = self.connectors.lock().await;
+        let rt = connectors.get(name).ok_or_else(|| not_found(name))?;
+        Self::require_stopped(name, rt)?;
+        if rt.kind != PluginKind::Source {
+            return Err(HerderError::BadRequest(
+                "Resetting sink connector offsets is not supported by this worker yet".into(),
+            ));
+        }
+        self.worker.offsets.remove_connector(name);
+        self.worker.offsets.flush().map_err(internal)?;
+        Ok(Message::new(
+            "The offsets for this connector have been reset successfully",
+        ))
+    }
+
+    async fn active_topics(&self, name: &str) -> Result<Vec<String>, HerderError> {
+        if !self.worker.config.topic_tracking_enable {
+            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+        }
+        let connectors = self.connectors.lock().await;
+        let rt = connectors.get(name).ok_or_else(|| not_found(name))?;
+        let topics = rt.active_topics.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(topics.iter().cloned().collect())
+    }
+
+    async fn reset_active_topics(&self, name: &str) -> Result<(), HerderError> {
+        if !self.worker.config.topic_tracking_enable {
+            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+        }
+        if !self.worker.config.topic_tracking_allow_reset {
+            return Err(HerderError::Forbidden(
+                "Topic tracking reset is disabled.".into(),
+            ));
+        }
+        let connectors = self.connectors.lock().await;
+        let rt = connectors.get(name).ok_or_else(|| not_found(name))?;
+        rt.active_topics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        Ok(())
+    }
+
+    async fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {
+        crate::plugins_listing(&self.worker.registry, connectors_only)
+    }
+
+    async fn plugin_config(&self, plugin: &str) -> Result<Vec<ConfigKeyInfo>, HerderError> {
+        crate::plugin_config(&self.worker, plugin)
+    }
+
+    async fn validate_config(
+        &self,
+        plugin: &str,
+        config: BTreeMap<String, String>,
+    ) -> Result<ConfigInfos, HerderError> {
+        let worker = self.worker.clone();
+        let plugin = plugin.to_string();
+        let validated = blocking(Duration::from_secs(30), "validation", move || {
+            validation::validate(&worker, &plugin, &config)
+        })
+        .await?;
+        match validated {
+            Ok(v) => Ok(v.infos),
+            Err(HerderError::BadRequest(message)) if message.starts_with("Failed to find") => {
+                Err(HerderError::NotFound(message))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// `/admin/loggers` on top of the worker's logger.
+pub struct LoggerControl;
+
+impl LogControl for LoggerControl {
+    fn loggers(&self) -> BTreeMap<String, LoggerLevel> {
+        WorkerLogger::get()
+            .map(|l| {
+                l.loggers()
+                    .into_iter()
+                    .map(|(name, s)| {
+                        (
+                            name,
+                            LoggerLevel {
+                                level: level_name(s.level).to_string(),
+                                last_modified: s.last_modified,
+                            },
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn logger(&self, name: &str) -> Option<LoggerLevel> {
+        let s = WorkerLogger::get()?.effective(name);
+        Some(LoggerLevel {
+            level: level_name(s.level).to_string(),
+            last_modified: s.last_modified,
+        })
+    }
+
+    fn set_level(&self, name: &str, level: &str) -> Result<Vec<String>, HerderError> {
+        let level = parse_level(level)
+            .ok_or_else(|| HerderError::BadRequest(format!("Invalid log level '{level}'.")))?;
+        let logger = WorkerLogger::get()
+            .ok_or_else(|| HerderError::Internal("no logger installed".into()))?;
+        Ok(logger.set_level(name, level))
+    }
+}

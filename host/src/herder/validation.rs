@@ -1,0 +1,241 @@
+//! Checking a connector config before anything is stored or started: the plugin's own
+//! definition and verdict, plus the worker's common keys (`tasks.max`, converters, `transforms`,
+//! `errors.*`, exactly one of `topics`/`topics.regex` for sinks). The result has the shape of
+//! Kafka's `ConfigInfos`, and [`invalid_config_message`] words the 400 the way Kafka does.
+
+use crate::config::connector::common_config_def;
+use crate::config::Properties;
+use crate::worker::WorkerContext;
+use kconnect_loader::PluginClassInfo;
+use kconnect_plugin_api::config::{ConfigKey, ConfigType, ConfigValue};
+use kconnect_plugin_api::PluginKind;
+use kconnect_rest::entities::{ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo};
+use kconnect_rest::HerderError;
+use std::collections::BTreeSet;
+
+/// What the mask shows instead of a password.
+pub const HIDDEN: &str = "[hidden]";
+
+pub struct Validated {
+    pub infos: ConfigInfos,
+    pub kind: PluginKind,
+    pub class: String,
+    pub password_keys: BTreeSet<String>,
+}
+
+/// Finds the connector class a config names (class or alias, pinned by `connector.plugin.version`).
+pub fn resolve_connector<'a>(
+    worker: &'a WorkerContext,
+    name: &str,
+    version: Option<&str>,
+) -> Result<&'a PluginClassInfo, HerderError> {
+    worker
+        .registry
+        .resolve(name, &[PluginKind::Source, PluginKind::Sink], version)
+        .map_err(|e| {
+            let available: Vec<String> = worker
+                .registry
+                .classes()
+                .iter()
+                .filter(|c| c.kind.is_connector())
+                .map(|c| format!("{} ({}, {})", c.class, c.kind.name(), c.version))
+                .collect();
+            HerderError::BadRequest(format!(
+                "Failed to find any class that implements Connector and which name matches {name} ({e}), available connectors are: {}",
+                available.join(", ")
+            ))
+        })
+}
+
+fn converter_known(worker: &WorkerContext, class: &str, kind: PluginKind) -> bool {
+    let builtin = match kind {
+        PluginKind::HeaderConverter => kconnect_convert::builtin_header_converter(class).is_some(),
+        _ => kconnect_convert::builtin_converter(class).is_some(),
+    };
+    builtin || worker.registry.resolve(class, &[kind], None).is_ok()
+}
+
+/// Validates `config` for the connector class `plugin` (blocking: calls into the plugin).
+pub fn validate(
+    worker: &WorkerContext,
+    plugin: &str,
+    config: &Properties,
+) -> Result<Validated, HerderError> {
+    let version = config
+        .get("connector.plugin.version")
+        .map(String::as_str)
+        .filter(|v| !v.is_empty());
+    let info = resolve_connector(worker, plugin, version)?;
+    let handle = worker
+        .registry
+        .new_connector(info)
+        .map_err(|e| HerderError::BadRequest(format!("cannot instantiate {}: {e}", info.class)))?;
+    let plugin_def = handle.config_def().map_err(|e| {
+        HerderError::BadRequest(format!("{} failed to describe its config: {e}", info.class))
+    })?;
+    let plugin_values = handle.validate(config).map_err(|e| {
+        HerderError::BadRequest(format!("{} failed to validate the config: {e}", info.class))
+    })?;
+
+    let common_def = common_config_def(info.kind);
+    let mut common_values = common_def.validate(config);
+    let add_error = |values: &mut Vec<ConfigValue>, key: &str, message: String| {
+        if let Some(v) = values.iter_mut().find(|v| v.name == key) {
+            v.errors.push(message);
+        } else {
+            values.push(ConfigValue {
+                name: key.to_string(),
+                value: config.get(key).cloned(),
+                recommended_values: Vec::new(),
+                errors: vec![message],
+                visible: true,
+            });
+        }
+    };
+    if info.kind == PluginKind::Sink {
+        let topics = config.get("topics").is_some_and(|t| !t.trim().is_empty());
+        let regex = config
+            .get("topics.regex")
+            .is_some_and(|t| !t.trim().is_empty());
+        match (topics, regex) {
+            (true, true) => add_error(
+                &mut common_values,
+                "topics",
+                "Must configure one of topics or topics.regex, not both".into(),
+            ),
+            (false, false) => add_error(
+                &mut common_values,
+                "topics",
+                "Must configure one of topics or topics.regex".into(),
+            ),
+            (false, true) => {
+                if let Err(e) = regex::Regex::new(config["topics.regex"].trim()) {
+                    add_error(
+                        &mut common_values,
+                        "topics.regex",
+                        format!("Invalid regex: {e}"),
+                    );
+                }
+            }
+            (true, false) => {}
+        }
+    }
+    for (key, kind) in [
+        ("key.converter", PluginKind::Converter),
+        ("value.converter", PluginKind::Converter),
+        ("header.converter", PluginKind::HeaderConverter),
+    ] {
+        if let Some(class) = config.get(key).map(|c| c.trim()).filter(|c| !c.is_empty()) {
+            if !converter_known(worker, class, kind) {
+                add_error(&mut common_values, key, format!("Invalid value {class} for configuration {key}: Class {class} could not be found."));
+            }
+        }
+    }
+    let resolver = super::resolver::PluginResolver {
+        registry: &worker.registry,
+    };
+    for (key, message) in kconnect_transforms::validate_transform_config(config, &resolver) {
+        add_error(&mut common_values, &key, message);
+    }
+
+    let mut password_keys = BTreeSet::new();
+    let mut groups: Vec<String> = Vec::new();
+    let mut configs = Vec::new();
+    let mut error_count = 0u32;
+    let mut seen = BTreeSet::new();
+    let defs: Vec<(&ConfigKey, Option<&ConfigValue>)> = common_def
+        .keys
+        .iter()
+        .map(|k| (k, common_values.iter().find(|v| v.name == k.name)))
+        .chain(
+            plugin_def
+                .keys
+                .iter()
+                .map(|k| (k, plugin_values.iter().find(|v| v.name == k.name))),
+        )
+        .collect();
+    for (key, value) in defs {
+        if !seen.insert(key.name.clone()) {
+            continue;
+        }
+        if key.config_type == ConfigType::Password {
+            password_keys.insert(key.name.clone());
+        }
+        if let Some(group) = &key.group {
+            if !groups.contains(group) {
+                groups.push(group.clone());
+            }
+        }
+        let mut value_info = value
+            .map(ConfigValueInfo::from)
+            .unwrap_or_else(|| ConfigValueInfo {
+                name: key.name.clone(),
+                value: config
+                    .get(&key.name)
+                    .cloned()
+                    .or_else(|| key.default_value.clone()),
+                recommended_values: key.recommended_values.clone(),
+                errors: Vec::new(),
+                visible: true,
+            });
+        if key.config_type == ConfigType::Password && value_info.value.is_some() {
+            value_info.value = Some(HIDDEN.to_string());
+        }
+        error_count += value_info.errors.len() as u32;
+        configs.push(ConfigInfo {
+            definition: ConfigKeyInfo::from(key),
+            value: value_info,
+        });
+    }
+    // Errors on keys no definition names (e.g. transforms.x.*) still count and are listed.
+    for value in common_values.iter().chain(plugin_values.iter()) {
+        if !seen.contains(&value.name) && !value.errors.is_empty() {
+            seen.insert(value.name.clone());
+            error_count += value.errors.len() as u32;
+            let key = ConfigKey::optional(&value.name, ConfigType::String, "", "");
+            configs.push(ConfigInfo {
+                definition: ConfigKeyInfo::from(&key),
+                value: ConfigValueInfo::from(value),
+            });
+        }
+    }
+    Ok(Validated {
+        infos: ConfigInfos {
+            name: info.class.clone(),
+            error_count,
+            groups,
+            configs,
+        },
+        kind: info.kind,
+        class: info.class.clone(),
+        password_keys,
+    })
+}
+
+/// Kafka's 400 message for an invalid connector config.
+pub fn invalid_config_message(infos: &ConfigInfos) -> String {
+    let errors: Vec<&str> = infos
+        .configs
+        .iter()
+        .flat_map(|c| c.value.errors.iter().map(String::as_str))
+        .collect();
+    format!(
+        "Connector configuration is invalid and contains the following {} error(s):\n{}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{{connectorType}}/config/validate`",
+        errors.len(),
+        errors.join("\n")
+    )
+}
+
+/// A copy of `config` with password values replaced by `[hidden]`.
+pub fn mask(config: &Properties, password_keys: &BTreeSet<String>) -> Properties {
+    config
+        .iter()
+        .map(|(k, v)| {
+            if password_keys.contains(k) {
+                (k.clone(), HIDDEN.to_string())
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
+        .collect()
+}

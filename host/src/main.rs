@@ -1,0 +1,165 @@
+//! The `kconnect` command: a thin CLI over the `kconnect` library.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use kconnect::logging::WorkerLogger;
+use kconnect::standalone::Standalone;
+use kconnect_loader::PluginRegistry;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "kconnect",
+    version,
+    about = "A Kafka Connect worker with native plugins"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs a standalone worker: offsets in a file, connectors from files and REST.
+    Standalone {
+        /// The worker's .properties (or .json/.toml) file.
+        worker_config: PathBuf,
+        /// Connector configs (.properties, .json or .toml), started at once.
+        connector_configs: Vec<PathBuf>,
+    },
+    /// Runs a distributed worker (configs, offsets and status in Kafka topics).
+    Distributed {
+        /// The worker's .properties file.
+        worker_config: PathBuf,
+    },
+    /// Lists the plugin classes found in plugin.path folders and the files rejected.
+    Plugins {
+        /// Comma-separated folders, as `plugin.path`.
+        #[arg(long = "plugin-path", value_delimiter = ',', required = true)]
+        plugin_path: Vec<PathBuf>,
+        /// Prints JSON for machines.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    WorkerLogger::install(&std::env::var("KCONNECT_LOG").unwrap_or_else(|_| "info".to_string()));
+    let result = match cli.command {
+        Command::Standalone {
+            worker_config,
+            connector_configs,
+        } => run_standalone(worker_config, connector_configs),
+        Command::Distributed { worker_config } => Err(anyhow::anyhow!(
+            "{}: distributed mode is not available in this build yet; use `kconnect standalone`",
+            worker_config.display()
+        )),
+        Command::Plugins { plugin_path, json } => list_plugins(&plugin_path, json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("{e:#}");
+            eprintln!("kconnect: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run_standalone(worker_config: PathBuf, connector_configs: Vec<PathBuf>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("kconnect")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let worker = Standalone::start(worker_config, connector_configs)
+            .await
+            .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+        wait_for_signal().await;
+        log::info!(
+            "stopping: finishing tasks and flushing offsets (a second signal exits at once)"
+        );
+        tokio::spawn(async {
+            wait_for_signal().await;
+            log::warn!("second signal: exiting now");
+            std::process::exit(130);
+        });
+        worker.stop().await;
+        log::info!("kconnect stopped");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    // Abandoned plugin threads must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+fn list_plugins(dirs: &[PathBuf], json: bool) -> anyhow::Result<()> {
+    let registry = PluginRegistry::scan(dirs);
+    if json {
+        let classes: Vec<serde_json::Value> = registry
+            .classes()
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "class": c.class, "type": c.kind.name(), "version": c.version,
+                    "aliases": c.aliases, "file": c.file,
+                })
+            })
+            .collect();
+        let failures: Vec<serde_json::Value> = registry
+            .failures()
+            .iter()
+            .map(|f| serde_json::json!({"file": f.path, "reason": f.reason}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"classes": classes, "rejected": failures})
+            )?
+        );
+        return Ok(());
+    }
+    println!(
+        "{:<60} {:<15} {:<10} {:<40} FILE",
+        "CLASS", "TYPE", "VERSION", "ALIASES"
+    );
+    for c in registry.classes() {
+        println!(
+            "{:<60} {:<15} {:<10} {:<40} {}",
+            c.class,
+            c.kind.name(),
+            c.version,
+            c.aliases.join(","),
+            c.file.display()
+        );
+    }
+    if !registry.failures().is_empty() {
+        println!("\nREJECTED");
+        for f in registry.failures() {
+            println!("{}: {}", f.path.display(), f.reason);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! Running connectors' tasks: each task on its own thread, calling its plugin synchronously.
+//!
+//! - [`source`]: poll → transforms → converters → producer; offsets stored only once every record
+//!   up to them was acknowledged.
+//! - [`sink`]: consumer → converters → transforms → put → flush → commit.
+
+pub mod converters;
+pub mod offsets;
+pub mod sink;
+pub mod source;
+pub mod status;
+
+use crate::config::{ConnectorConfig, WorkerConfig};
+use crate::kafka::{ClientSettings, TopicAdmin};
+use kconnect_loader::PluginRegistry;
+use kconnect_plugin_api::context::{FfiTaskContext, FfiTaskContext_TO, TaskContextObject};
+use kconnect_plugin_api::record::SourceMap;
+use offsets::FileOffsetStore;
+use status::{StatusCell, TaskControl};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// What every task of this worker shares.
+pub struct WorkerContext {
+    pub config: WorkerConfig,
+    pub registry: Arc<PluginRegistry>,
+    pub clients: ClientSettings,
+    pub admin: TopicAdmin,
+    pub offsets: Arc<FileOffsetStore>,
+}
+
+/// Topics a connector produced to or consumed from (KIP-558).
+pub type ActiveTopics = Arc<Mutex<BTreeSet<String>>>;
+
+/// One task's identity, controls and shared state.
+#[derive(Clone)]
+pub struct TaskEnv {
+    pub connector: Arc<ConnectorConfig>,
+    pub task_id: u32,
+    pub task_config: kconnect_plugin_api::Config,
+    pub worker: Arc<WorkerContext>,
+    pub status: StatusCell,
+    pub control: Arc<TaskControl>,
+    pub active_topics: ActiveTopics,
+}
+
+impl TaskEnv {
+    pub fn name(&self) -> String {
+        format!("{}-{}", self.connector.name, self.task_id)
+    }
+
+    pub fn note_topic(&self, topic: &str) {
+        let mut topics = self.active_topics.lock().unwrap_or_else(|e| e.into_inner());
+        if !topics.contains(topic) {
+            topics.insert(topic.to_string());
+        }
+    }
+}
+
+/// The context a plugin task sees: stored offsets of its connector, commit requests.
+pub struct HostTaskContext {
+    connector: String,
+    offsets: Arc<FileOffsetStore>,
+    commit_requested: Arc<AtomicBool>,
+}
+
+impl HostTaskContext {
+    pub fn object(
+        connector: &str,
+        offsets: Arc<FileOffsetStore>,
+        commit_requested: Arc<AtomicBool>,
+    ) -> TaskContextObject {
+        FfiTaskContext_TO::from_value(
+            HostTaskContext {
+                connector: connector.to_string(),
+                offsets,
+                commit_requested,
+            },
+            abi_stable::sabi_trait::TD_Opaque,
+        )
+    }
+}
+
+impl FfiTaskContext for HostTaskContext {
+    fn offsets(
+        &self,
+        partitions: abi_stable::std_types::RVec<SourceMap>,
+    ) -> abi_stable::std_types::RVec<abi_stable::std_types::ROption<SourceMap>> {
+        partitions
+            .iter()
+            .map(|p| self.offsets.get(&self.connector, p).into())
+            .collect()
+    }
+
+    fn request_commit(&self) {
+        self.commit_requested.store(true, Ordering::Release);
+    }
+}

@@ -1,0 +1,326 @@
+//! The standalone offset store: source offsets in `offset.storage.file.filename`, and beside it the
+//! connectors created through REST (`<file>.connectors.json`), so they survive a restart.
+//!
+//! Invariants: a flush writes the whole file to a temporary sibling, syncs it and renames it over
+//! the old one, so a crash never leaves a half-written file. Keys have the shape of Kafka's offset
+//! topic keys, `["<connector>", {<source partition>}]`, so stores can move to distributed mode.
+
+use crate::error::{Result, WorkerError};
+use kconnect_plugin_api::data::Value;
+use kconnect_plugin_api::record::SourceMap;
+use serde_json::{json, Map as JsonMap, Value as Json};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// A Connect value as JSON (the way Kafka's schemaless JsonConverter writes offsets).
+pub fn value_to_json(value: &Value) -> Json {
+    match value {
+        Value::Null => Json::Null,
+        Value::Boolean(b) => Json::Bool(*b),
+        Value::Int8(v) => json!(v),
+        Value::Int16(v) => json!(v),
+        Value::Int32(v) => json!(v),
+        Value::Int64(v) => json!(v),
+        Value::Float32(v) => json!(v),
+        Value::Float64(v) => json!(v),
+        Value::String(s) => Json::String(s.to_string()),
+        Value::Bytes(b) => Json::Array(b.iter().map(|x| json!(x)).collect()),
+        Value::Array(items) => Json::Array(items.iter().map(value_to_json).collect()),
+        Value::Map(entries) => Json::Object(
+            entries
+                .iter()
+                .map(|e| (e.0.to_string(), value_to_json(&e.1)))
+                .collect(),
+        ),
+        Value::Struct(s) => Json::Object(
+            s.schema
+                .fields
+                .iter()
+                .map(|f| {
+                    (
+                        f.name.to_string(),
+                        value_to_json(&s.values[f.index as usize]),
+                    )
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// JSON back to a Connect value: integers become INT64, as Kafka's schemaless reading does.
+pub fn json_to_value(json: &Json) -> Value {
+    match json {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Boolean(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int64(i),
+            None => Value::Float64(n.as_f64().unwrap_or(0.0)),
+        },
+        Json::String(s) => Value::String(s.as_str().into()),
+        Json::Array(items) => Value::Array(items.iter().map(json_to_value).collect()),
+        Json::Object(map) => {
+            Value::map_from(map.iter().map(|(k, v)| (k.as_str(), json_to_value(v))))
+        }
+    }
+}
+
+pub fn source_map_to_json(map: &SourceMap) -> Json {
+    Json::Object(
+        map.iter()
+            .map(|(k, v)| (k.to_string(), value_to_json(v)))
+            .collect(),
+    )
+}
+
+pub fn json_to_source_map(json: &Json) -> Option<SourceMap> {
+    let object = json.as_object()?;
+    let mut map = SourceMap::new();
+    for (k, v) in object {
+        map.insert(k, json_to_value(v));
+    }
+    Some(map)
+}
+
+/// The canonical key of one connector's source partition (`["name",{…}]`, compact JSON).
+pub fn offset_key(connector: &str, partition: &SourceMap) -> String {
+    Json::Array(vec![
+        Json::String(connector.to_string()),
+        source_map_to_json(partition),
+    ])
+    .to_string()
+}
+
+/// A stored connector: its config and target state.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct StoredConnector {
+    pub config: BTreeMap<String, String>,
+    pub target_state: String,
+}
+
+pub struct FileOffsetStore {
+    path: PathBuf,
+    /// Offset key → offset JSON.
+    offsets: Mutex<BTreeMap<String, Json>>,
+}
+
+fn store_error(path: &Path, message: impl Into<String>) -> WorkerError {
+    WorkerError::Store {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}tmp",
+        path.extension()
+            .map(|e| format!("{}.", e.to_string_lossy()))
+            .unwrap_or_default()
+    ));
+    let result = (|| -> std::io::Result<()> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        store_error(path, format!("cannot write: {e}"))
+    })
+}
+
+impl FileOffsetStore {
+    /// Opens (or starts) the store; an unreadable or corrupt file is an error, never silently empty.
+    pub fn open(path: &Path) -> Result<FileOffsetStore> {
+        let offsets = match std::fs::read(path) {
+            Ok(bytes) if bytes.is_empty() => BTreeMap::new(),
+            Ok(bytes) => {
+                let entries: Vec<(Json, Json)> = serde_json::from_slice(&bytes)
+                    .map_err(|e| store_error(path, format!("not a kconnect offset file: {e}")))?;
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect()
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) => return Err(store_error(path, format!("cannot read: {e}"))),
+        };
+        Ok(FileOffsetStore {
+            path: path.to_path_buf(),
+            offsets: Mutex::new(offsets),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Json>> {
+        self.offsets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The stored offset of a connector's source partition.
+    pub fn get(&self, connector: &str, partition: &SourceMap) -> Option<SourceMap> {
+        self.lock()
+            .get(&offset_key(connector, partition))
+            .and_then(json_to_source_map)
+    }
+
+    /// Records offsets in memory; [`FileOffsetStore::flush`] makes them durable. `None` deletes.
+    pub fn put(
+        &self,
+        connector: &str,
+        offsets: impl IntoIterator<Item = (SourceMap, Option<SourceMap>)>,
+    ) {
+        let mut map = self.lock();
+        for (partition, offset) in offsets {
+            let key = offset_key(connector, &partition);
+            match offset {
+                Some(offset) => map.insert(key, source_map_to_json(&offset)),
+                None => map.remove(&key),
+            };
+        }
+    }
+
+    /// Every stored `(partition, offset)` of a connector.
+    pub fn connector_offsets(&self, connector: &str) -> Vec<(Json, Json)> {
+        self.lock()
+            .iter()
+            .filter_map(|(k, v)| {
+                let key: Json = serde_json::from_str(k).ok()?;
+                let parts = key.as_array()?;
+                (parts.first()?.as_str()? == connector)
+                    .then(|| (parts.get(1).cloned().unwrap_or(Json::Null), v.clone()))
+            })
+            .collect()
+    }
+
+    /// Drops every offset of a connector (KIP-875 reset).
+    pub fn remove_connector(&self, connector: &str) {
+        let prefix = Json::Array(vec![Json::String(connector.to_string())]).to_string();
+        let prefix = &prefix[..prefix.len() - 1]; // `["name"` followed by `,`
+        self.lock()
+            .retain(|k, _| !(k.starts_with(prefix) && k[prefix.len()..].starts_with(',')));
+    }
+
+    /// Writes everything to disk atomically.
+    pub fn flush(&self) -> Result<()> {
+        let bytes = {
+            let map = self.lock();
+            let entries: Vec<(Json, &Json)> = map
+                .iter()
+                .map(|(k, v)| (serde_json::from_str(k).unwrap_or(Json::Null), v))
+                .collect();
+            serde_json::to_vec(&entries).map_err(|e| store_error(&self.path, e.to_string()))?
+        };
+        write_atomically(&self.path, &bytes)
+    }
+
+    /// The file holding connectors created through REST.
+    fn connectors_path(&self) -> PathBuf {
+        let mut name = self
+            .path
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        name.push(".connectors.json");
+        self.path.with_file_name(name)
+    }
+
+    /// Connectors stored by earlier runs.
+    pub fn load_connectors(&self) -> Result<BTreeMap<String, StoredConnector>> {
+        let path = self.connectors_path();
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| store_error(&path, format!("not a kconnect connector file: {e}"))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(e) => Err(store_error(&path, format!("cannot read: {e}"))),
+        }
+    }
+
+    /// Replaces the stored connectors.
+    pub fn save_connectors(&self, connectors: &BTreeMap<String, StoredConnector>) -> Result<()> {
+        let path = self.connectors_path();
+        let bytes =
+            serde_json::to_vec_pretty(connectors).map_err(|e| store_error(&path, e.to_string()))?;
+        write_atomically(&path, &bytes)
+    }
+}
+
+/// Builds a JSON object from pairs, for messages.
+pub fn json_object(pairs: Vec<(&str, Json)>) -> Json {
+    Json::Object(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect::<JsonMap<_, _>>(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_survive_a_reopen_and_reset_is_per_connector() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("connect.offsets");
+        let store = FileOffsetStore::open(&path).unwrap();
+        let partition = SourceMap::new().with("filename", "/tmp/a.txt");
+        store.put(
+            "src",
+            [(
+                partition.clone(),
+                Some(SourceMap::new().with("position", 42i64)),
+            )],
+        );
+        store.put(
+            "src2",
+            [(
+                partition.clone(),
+                Some(SourceMap::new().with("position", 7i64)),
+            )],
+        );
+        store.flush().unwrap();
+        let reopened = FileOffsetStore::open(&path).unwrap();
+        assert_eq!(
+            reopened.get("src", &partition).unwrap().get("position"),
+            Some(&Value::Int64(42))
+        );
+        reopened.remove_connector("src");
+        assert!(reopened.get("src", &partition).is_none());
+        assert!(reopened.get("src2", &partition).is_some());
+        assert_eq!(reopened.connector_offsets("src2").len(), 1);
+    }
+
+    #[test]
+    fn a_corrupt_file_is_an_error_not_an_empty_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("connect.offsets");
+        std::fs::write(&path, b"{half").unwrap();
+        let e = FileOffsetStore::open(&path).err().unwrap();
+        assert!(e.to_string().contains("not a kconnect offset file"), "{e}");
+    }
+
+    #[test]
+    fn connectors_are_stored_beside_the_offsets() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileOffsetStore::open(&dir.path().join("o")).unwrap();
+        let mut connectors = BTreeMap::new();
+        connectors.insert(
+            "c".to_string(),
+            StoredConnector {
+                config: [("a".to_string(), "b".to_string())].into(),
+                target_state: "RUNNING".into(),
+            },
+        );
+        store.save_connectors(&connectors).unwrap();
+        assert!(dir.path().join("o.connectors.json").exists());
+        assert_eq!(store.load_connectors().unwrap(), connectors);
+    }
+}

@@ -1,0 +1,421 @@
+//! A sink task, top to bottom: consumer → converters → transforms → put → flush → commit.
+//!
+//! The consumer is in group `connect-<connector>` with auto-commit off. Offsets reach Kafka only
+//! after the task's `pre_commit` (which flushes by default) returned them: every
+//! `offset.flush.interval.ms`, when the task asks, before partitions are revoked, and at stop.
+//! Rebalance callbacks run inside `poll` on this same thread, so they may use the task directly.
+
+use super::converters::Converters;
+use super::status::{error_trace, State};
+use super::{HostTaskContext, TaskEnv};
+use crate::config::connector::{Subscription, Tolerance};
+use crate::error::{Result, WorkerError};
+use kconnect_loader::SinkTaskHandle;
+use kconnect_plugin_api::{
+    ConnectError, PartitionOffset, SinkRecord, TimestampType, TopicPartition,
+};
+use kconnect_transforms::TransformChain;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::message::{BorrowedMessage, Headers, Message, Timestamp};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// State the loop and the rebalance callbacks share (same thread, never held across `poll`).
+struct Shared {
+    task: SinkTaskHandle,
+    /// Next offset to commit per partition (last delivered to `put` + 1).
+    consumed: BTreeMap<TopicPartition, i64>,
+    assigned: BTreeSet<TopicPartition>,
+    failure: Option<ConnectError>,
+    env: TaskEnv,
+    /// Set once the task is stopped: rebalances while the consumer closes must not call it.
+    stopped: bool,
+}
+
+struct RebalanceContext {
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl ClientContext for RebalanceContext {}
+
+fn partitions_of(list: &TopicPartitionList) -> Vec<TopicPartition> {
+    list.elements()
+        .iter()
+        .map(|e| TopicPartition::new(e.topic(), e.partition()))
+        .collect()
+}
+
+impl ConsumerContext for RebalanceContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(list) = rebalance {
+            let revoked = partitions_of(list);
+            let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+            if shared.stopped {
+                return;
+            }
+            let offsets: Vec<PartitionOffset> = revoked
+                .iter()
+                .filter_map(|tp| {
+                    shared.consumed.get(tp).map(|o| PartitionOffset {
+                        partition: tp.clone(),
+                        offset: *o,
+                    })
+                })
+                .collect();
+            if let Err(e) = commit(&mut shared, consumer, offsets, CommitMode::Sync) {
+                log::warn!(
+                    "sink task {}: commit before revocation failed: {e}",
+                    shared.env.name()
+                );
+            }
+            if let Err(e) = shared.task.close(&revoked) {
+                shared.failure.get_or_insert(e);
+            }
+            for tp in &revoked {
+                shared.consumed.remove(tp);
+                shared.assigned.remove(tp);
+            }
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(list) = rebalance {
+            let assigned = partitions_of(list);
+            let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+            if shared.stopped {
+                return;
+            }
+            for tp in &assigned {
+                shared.env.note_topic(&tp.topic);
+                shared.assigned.insert(tp.clone());
+            }
+            log::info!(
+                "sink task {} assigned {} partition(s)",
+                shared.env.name(),
+                assigned.len()
+            );
+            if let Err(e) = shared.task.open(&assigned) {
+                shared.failure.get_or_insert(e);
+            }
+        }
+    }
+}
+
+/// Asks the task which offsets are safe and commits those.
+fn commit(
+    shared: &mut Shared,
+    consumer: &BaseConsumer<RebalanceContext>,
+    offsets: Vec<PartitionOffset>,
+    mode: CommitMode,
+) -> Result<()> {
+    if offsets.is_empty() {
+        return Ok(());
+    }
+    let safe = shared.task.pre_commit(offsets)?;
+    if safe.is_empty() {
+        return Ok(());
+    }
+    let mut list = TopicPartitionList::with_capacity(safe.len());
+    for po in &safe {
+        list.add_partition_offset(
+            &po.partition.topic,
+            po.partition.partition,
+            Offset::Offset(po.offset),
+        )?;
+    }
+    consumer.commit(&list, mode)?;
+    Ok(())
+}
+
+/// Runs a sink task on the calling thread until it is stopped or fails.
+pub fn run(env: TaskEnv, handle: SinkTaskHandle) {
+    let name = env.name();
+    match run_inner(&env, handle) {
+        Ok(()) => log::info!("sink task {name} stopped"),
+        Err(e) => {
+            log::error!("sink task {name} failed: {e}");
+            env.status.fail(match &e {
+                WorkerError::Plugin(p) => error_trace(p),
+                other => other.to_string(),
+            });
+        }
+    }
+}
+
+fn max_poll_records(env: &TaskEnv) -> usize {
+    env.connector
+        .raw
+        .get("consumer.override.max.poll.records")
+        .or_else(|| env.worker.config.raw.get("consumer.max.poll.records"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(500)
+}
+
+fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
+    let worker = &env.worker;
+    let connector = &env.connector;
+    let subscription = connector.subscription()?;
+    let mut converters = Converters::for_connector(worker, connector)?;
+    let mut transforms = crate::herder::transforms_for(worker, &connector.raw)?;
+    let commit_requested = Arc::new(AtomicBool::new(false));
+    let context = HostTaskContext::object(
+        &connector.name,
+        worker.offsets.clone(),
+        commit_requested.clone(),
+    );
+    task.start(env.task_config.clone(), context)?;
+
+    let shared = Arc::new(Mutex::new(Shared {
+        task,
+        consumed: BTreeMap::new(),
+        assigned: BTreeSet::new(),
+        failure: None,
+        env: env.clone(),
+        stopped: false,
+    }));
+    let overrides = crate::kafka::ClientSettings::connector_overrides(&connector.raw, "consumer");
+    let consumer: BaseConsumer<RebalanceContext> = worker
+        .clients
+        .consumer(
+            &overrides,
+            &format!("connect-{}", connector.name),
+            &format!("connector-consumer-{}", env.name()),
+        )?
+        .create_with_context(RebalanceContext {
+            shared: shared.clone(),
+        })?;
+    match &subscription {
+        Subscription::Topics(topics) => {
+            let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+            consumer.subscribe(&topics)?;
+        }
+        // librdkafka treats a subscription starting with ^ as a regular expression.
+        Subscription::Pattern(pattern) => {
+            consumer.subscribe(&[&format!("^{}", pattern.trim_start_matches('^'))])?
+        }
+    }
+    env.status.set(State::Running);
+    log::info!("sink task {} started", env.name());
+
+    let batch_limit = max_poll_records(env);
+    let flush_interval = worker.config.offset_flush_interval;
+    let mut last_commit = Instant::now();
+    let mut paused = false;
+    let mut batch: Vec<SinkRecord> = Vec::with_capacity(batch_limit);
+    let outcome: Result<()> = loop {
+        if env.control.stopping() {
+            break Ok(());
+        }
+        if let Some(failure) = shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .failure
+            .take()
+        {
+            break Err(failure.into());
+        }
+        let want_pause = env.control.paused();
+        if want_pause != paused {
+            let assignment = consumer.assignment()?;
+            if want_pause {
+                consumer.pause(&assignment)?;
+                env.status.set(State::Paused);
+            } else {
+                consumer.resume(&assignment)?;
+                env.status.set(State::Running);
+            }
+            paused = want_pause;
+        }
+
+        batch.clear();
+        let mut failed: Option<WorkerError> = None;
+        let mut wait = Duration::from_millis(200);
+        while batch.len() < batch_limit {
+            match consumer.poll(wait) {
+                None => break,
+                Some(Err(e)) => {
+                    log::warn!("sink task {}: consumer error: {e}", env.name());
+                    break;
+                }
+                Some(Ok(message)) => {
+                    wait = Duration::ZERO;
+                    match to_sink_record(&message, &mut converters, &mut transforms) {
+                        Ok(Some(record)) => batch.push(record),
+                        Ok(None) => {}
+                        Err(e) if connector.errors_tolerance == Tolerance::All => {
+                            log::warn!("sink task {}: record skipped: {e}", env.name());
+                        }
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                    let _ = record_consumed(&shared, &message);
+                }
+            }
+        }
+        // A conversion failure with errors.tolerance=none fails the task; the records before it
+        // are still delivered so its offset is where a restart resumes.
+        if !batch.is_empty() {
+            let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = guard.task.put(&batch) {
+                break Err(e.into());
+            }
+            batch.clear();
+        }
+        if let Some(failure) = failed {
+            break Err(failure);
+        }
+        if last_commit.elapsed() >= flush_interval || commit_requested.swap(false, Ordering::AcqRel)
+        {
+            let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
+            let offsets = guard
+                .consumed
+                .iter()
+                .map(|(tp, o)| PartitionOffset {
+                    partition: tp.clone(),
+                    offset: *o,
+                })
+                .collect();
+            if let Err(e) = commit(&mut guard, &consumer, offsets, CommitMode::Async) {
+                log::warn!("sink task {}: offset commit failed: {e}", env.name());
+            }
+            last_commit = Instant::now();
+        }
+    };
+
+    // Stop: flush and commit what was delivered, close the partitions, stop the task.
+    let stop_result = {
+        let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
+        if outcome.is_ok() {
+            let offsets = guard
+                .consumed
+                .iter()
+                .map(|(tp, o)| PartitionOffset {
+                    partition: tp.clone(),
+                    offset: *o,
+                })
+                .collect();
+            if let Err(e) = commit(&mut guard, &consumer, offsets, CommitMode::Async) {
+                log::warn!("sink task {}: final offset commit failed: {e}", env.name());
+            }
+        }
+        let assigned: Vec<TopicPartition> = guard.assigned.iter().cloned().collect();
+        let _ = guard.task.close(&assigned);
+        guard.stopped = true;
+        guard.task.stop()
+    };
+    close_consumer(consumer, worker.config.task_shutdown_graceful_timeout);
+    outcome?;
+    stop_result?;
+    env.status.set(State::Unassigned);
+    Ok(())
+}
+
+/// Marks a message delivered so its offset + 1 is committed with the next commit.
+fn record_consumed(shared: &Arc<Mutex<Shared>>, message: &BorrowedMessage<'_>) -> Option<()> {
+    let mut guard = shared.lock().ok()?;
+    guard.consumed.insert(
+        TopicPartition::new(message.topic(), message.partition()),
+        message.offset() + 1,
+    );
+    Some(())
+}
+
+fn to_sink_record(
+    message: &BorrowedMessage<'_>,
+    converters: &mut Converters,
+    transforms: &mut TransformChain,
+) -> Result<Option<SinkRecord>> {
+    let topic = message.topic();
+    let where_ = || {
+        format!(
+            "topic {} partition {} offset {}",
+            topic,
+            message.partition(),
+            message.offset()
+        )
+    };
+    let (key_schema, key) = converters
+        .key
+        .to_connect(topic, message.key())
+        .map_err(|e| {
+            WorkerError::Other(format!(
+                "key conversion failed for the record at {}: {e}",
+                where_()
+            ))
+        })?;
+    let (value_schema, value) = converters
+        .value
+        .to_connect(topic, message.payload())
+        .map_err(|e| {
+            WorkerError::Other(format!(
+                "value conversion failed for the record at {}: {e}",
+                where_()
+            ))
+        })?;
+    let mut headers = abi_stable::std_types::RVec::new();
+    if let Some(kafka_headers) = message.headers() {
+        for header in kafka_headers.iter() {
+            let h = converters
+                .header
+                .to_header(topic, header.key, header.value)
+                .map_err(|e| {
+                    WorkerError::Other(format!(
+                        "header conversion failed for the record at {}: {e}",
+                        where_()
+                    ))
+                })?;
+            headers.push(h);
+        }
+    }
+    let (timestamp, timestamp_type) = match message.timestamp() {
+        Timestamp::NotAvailable => (None, TimestampType::NoTimestampType),
+        Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
+        Timestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
+    };
+    let record = kconnect_plugin_api::ConnectRecord {
+        topic: topic.into(),
+        kafka_partition: abi_stable::std_types::ROption::RSome(message.partition()),
+        key_schema: key_schema.into(),
+        key,
+        value_schema: value_schema.into(),
+        value,
+        timestamp: timestamp.into(),
+        headers,
+    };
+    let record = if transforms.is_empty() {
+        Some(record)
+    } else {
+        transforms.apply(record).map_err(|e| {
+            WorkerError::Other(format!(
+                "transformation failed for the record at {}: {e}",
+                where_()
+            ))
+        })?
+    };
+    Ok(record.map(|record| SinkRecord {
+        kafka_offset: message.offset(),
+        timestamp_type,
+        record,
+    }))
+}
+
+/// Dropping a consumer right after a commit has been seen to hang for minutes (rust-rdkafka
+/// #597/#611); drop it on a helper thread and stop waiting after `timeout`.
+fn close_consumer(consumer: BaseConsumer<RebalanceContext>, timeout: Duration) {
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("consumer-close".into())
+        .spawn(move || {
+            consumer.unsubscribe();
+            drop(consumer);
+            let _ = done_tx.send(());
+        });
+    if spawned.is_ok() && done_rx.recv_timeout(timeout).is_err() {
+        log::warn!("a consumer did not close within {timeout:?}; leaving it behind");
+    }
+}
