@@ -131,6 +131,8 @@ pub trait Converter: PluginClass + Default + Send + 'static {
     fn configure(&mut self, config: Config, is_key: bool) -> ConnectResult<()>;
 
     /// Serialises a value; `None` writes a Kafka null (a tombstone).
+    // Kafka's name for the method, kept for familiarity.
+    #[allow(clippy::wrong_self_convention)]
     fn from_connect(
         &mut self,
         topic: &str,

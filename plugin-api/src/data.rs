@@ -232,10 +232,8 @@ impl Schema {
                     }
                 }
             }
-            Value::Struct(s) => {
-                if *s.schema != *self {
-                    return Err("struct schema does not match".to_string());
-                }
+            Value::Struct(s) if *s.schema != *self => {
+                return Err("struct schema does not match".to_string());
             }
             _ => {}
         }

@@ -109,6 +109,8 @@ pub trait FfiSinkTask: Send {
 pub trait FfiConverter: Send {
     fn config_def(&self) -> RResult<RString, ConnectError>;
     fn configure(&mut self, config: ConfigEntries, is_key: bool) -> RResult<(), ConnectError>;
+    // Kafka's name for the method, kept for familiarity.
+    #[allow(clippy::wrong_self_convention)]
     fn from_connect(
         &mut self,
         topic: RStr<'_>,

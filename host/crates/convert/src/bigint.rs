@@ -426,7 +426,7 @@ mod tests {
         assert_eq!(d.with_scale(2).unwrap().digits, "12500");
         assert_eq!(BigDecimal::parse("1.25").unwrap().with_scale(1), None);
         assert_eq!(BigDecimal::parse("1.0").unwrap().to_exact_i64(), Some(1));
-        assert_eq!(BigDecimal::parse("-0.00").unwrap().negative, false);
+        assert!(!BigDecimal::parse("-0.00").unwrap().negative);
         assert_eq!(
             BigDecimal::parse("9223372036854775808")
                 .unwrap()

@@ -117,11 +117,11 @@ impl ShortestDecimal {
         if (-3..7).contains(&exponent) {
             if self.point <= 0 {
                 out.extend_from_slice(b"0.");
-                out.extend(std::iter::repeat(b'0').take((-self.point) as usize));
+                out.extend(std::iter::repeat_n(b'0', (-self.point) as usize));
                 out.extend_from_slice(digits);
             } else if self.point >= count {
                 out.extend_from_slice(digits);
-                out.extend(std::iter::repeat(b'0').take((self.point - count) as usize));
+                out.extend(std::iter::repeat_n(b'0', (self.point - count) as usize));
                 out.extend_from_slice(b".0");
             } else {
                 let split = self.point as usize;
@@ -270,7 +270,7 @@ mod tests {
             (f64::NAN, "NaN"),
             (f64::NEG_INFINITY, "-Infinity"),
             (100.0, "100.0"),
-            (3.141592653589793, "3.141592653589793"),
+            (std::f64::consts::PI, "3.141592653589793"),
         ];
         for (value, expected) in cases {
             assert_eq!(double(value), expected, "{value:e}");

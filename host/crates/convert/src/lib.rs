@@ -64,7 +64,20 @@ impl ConvertError {
     }
 }
 
+impl From<ConvertError> for kconnect_plugin_api::ConnectError {
+    /// Settings problems are config errors; everything else fails the task (Kafka's
+    /// `DataException` is not retriable).
+    fn from(error: ConvertError) -> Self {
+        match error {
+            ConvertError::Config(_) => kconnect_plugin_api::ConnectError::config(error.to_string()),
+            _ => kconnect_plugin_api::ConnectError::failed(error.to_string()),
+        }
+    }
+}
+
 /// Turns record keys or values into bytes and back (Kafka's `Converter`).
+// `from_connect` keeps Kafka's name (`fromConnectData`) although it takes `self`.
+#[allow(clippy::wrong_self_convention)]
 pub trait Converter: Send {
     /// Configures for keys (`is_key`) or values; `config` holds the converter's own keys with the
     /// `key.converter.`/`value.converter.` prefix already stripped (e.g. `schemas.enable`).
@@ -109,6 +122,7 @@ pub trait Converter: Send {
 }
 
 /// Turns record headers into bytes and back (Kafka's `HeaderConverter`).
+#[allow(clippy::wrong_self_convention)]
 pub trait HeaderConverter: Send {
     /// Configures the converter; `config` holds its own keys, prefix stripped.
     fn configure(&mut self, config: &BTreeMap<String, String>) -> Result<(), ConvertError>;

@@ -116,7 +116,7 @@ impl Builtin {
     fn converter(self) -> Option<Box<dyn Converter>> {
         Some(match self {
             Builtin::Json => Box::new(JsonConverter::default()),
-            Builtin::String => Box::new(StringConverter::default()),
+            Builtin::String => Box::new(StringConverter),
             Builtin::ByteArray => Box::new(ByteArrayConverter),
             Builtin::Boolean => Box::new(BooleanConverter),
             Builtin::Short => Box::new(ShortConverter),
@@ -131,7 +131,7 @@ impl Builtin {
     fn header_converter(self) -> Box<dyn HeaderConverter> {
         match self {
             Builtin::Json => Box::new(JsonConverter::default()),
-            Builtin::String => Box::new(StringConverter::default()),
+            Builtin::String => Box::new(StringConverter),
             Builtin::ByteArray => Box::new(ByteArrayConverter),
             Builtin::Boolean => Box::new(BooleanConverter),
             Builtin::Short => Box::new(ShortConverter),

@@ -648,3 +648,28 @@ fn works_as_a_header_converter() {
     );
     assert_eq!(c.to_header(TOPIC, "h", Some(&bytes)).unwrap(), header);
 }
+
+#[test]
+fn schemas_convert_to_and_from_json_text() {
+    let mut c = converter(&[]);
+    let schema = person_schema();
+    let json = c.schema_to_json(&schema).unwrap();
+    assert_eq!(String::from_utf8(json.clone()).unwrap(), PERSON_SCHEMA_JSON);
+    assert_eq!(
+        c.schema_from_json(&json).unwrap().as_deref(),
+        Some(&*schema)
+    );
+    assert_eq!(c.schema_from_json(b"null").unwrap(), None);
+}
+
+#[test]
+fn errors_map_to_connect_errors() {
+    use kconnect_plugin_api::{ConnectError, ErrorKind};
+    let config_error: ConnectError = ConvertError::Config("bad".into()).into();
+    assert_eq!(config_error.kind, ErrorKind::Config);
+    let data_error: ConnectError = ConvertError::Data("Mismatching schema.".into()).into();
+    assert_eq!(
+        (data_error.kind, data_error.message.as_str()),
+        (ErrorKind::Failed, "Mismatching schema.")
+    );
+}

@@ -251,7 +251,7 @@ impl TransformChain {
             let prefix = format!("predicates.{alias}.");
             let sub = sub_config(config, &prefix);
             let class = class_of(&sub, &prefix)?;
-            build_predicate(&class, &sub, &prefix, resolve).map_err(|e| e.with_alias(alias))?;
+            build_predicate(&class, &sub, &prefix, resolve)?;
         }
         let mut stages = Vec::with_capacity(transforms.len());
         for alias in transforms {

@@ -5,7 +5,6 @@ mod common;
 
 use common::*;
 use kconnect_plugin_api::abi_stable::std_types::ROption;
-use kconnect_plugin_api::data::DECIMAL_LOGICAL_NAME;
 use kconnect_plugin_api::{ConnectRecord, Header, SchemaBuilder, SchemaRef, SchemaType::*, Value};
 
 struct Case {

@@ -156,30 +156,6 @@ impl JsonConverter {
             None => Err(ConvertError::data("Schema must contain 'type' field")),
         }
     }
-
-    /// The schema of an envelope from its text, which the envelope parse only delimited.
-    fn schema_of_envelope(
-        &mut self,
-        topic: &str,
-        json: &[u8],
-    ) -> Result<Option<SchemaRef>, ConvertError> {
-        if json == b"null" {
-            return Ok(None);
-        }
-        if let Some(schema) = self.parsed_schemas.get(json) {
-            return Ok(Some(schema));
-        }
-        let document =
-            parser::parse(json).map_err(|detail| ConvertError::deserialization(topic, detail))?;
-        let Some(node) = document.root else {
-            return Err(ConvertError::data("Schema must contain 'type' field"));
-        };
-        let schema = read::parse_schema(&node, self.options.replace_null_with_default)?;
-        if let Some(schema) = &schema {
-            self.parsed_schemas.insert(json, schema);
-        }
-        Ok(schema)
-    }
 }
 
 impl Converter for JsonConverter {
@@ -252,25 +228,42 @@ impl Converter for JsonConverter {
             };
             return Ok((None, value));
         }
-        let envelope = match &document.root {
-            Some(parser::Node::Object(members))
-                if members.len() == 2
-                    && members.iter().any(|(k, _)| k == "schema")
-                    && members.iter().any(|(k, _)| k == "payload") =>
-            {
-                members
-            }
-            _ => {
-                return Err(ConvertError::data(
-                    "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.",
-                ))
-            }
+        let members = match &document.root {
+            Some(parser::Node::Object(members)) => members.as_slice(),
+            _ => &[],
         };
-        let schema_at = usize::from(envelope[0].0 != "schema");
-        let schema_span = document.root_member_spans[schema_at].clone();
-        let schema = self.schema_of_envelope(topic, &bytes[schema_span])?;
-        let payload = &envelope[1 - schema_at].1;
-        let value = read::to_connect(schema.as_ref(), Some(payload), replace)?;
+        let schema_at = members.iter().position(|(k, _)| k == "schema");
+        // The delimited schema text must be checked as JSON before anything else is reported,
+        // unless the cache knows it (then it was checked before).
+        let schema_text = schema_at.map(|i| &bytes[document.root_member_spans[i].clone()]);
+        let mut cached = None;
+        let mut parsed_schema_text = None;
+        if let Some(text) = schema_text {
+            cached = self.parsed_schemas.get(text);
+            if cached.is_none() {
+                let schema_document = parser::parse(text)
+                    .map_err(|detail| ConvertError::deserialization(topic, detail))?;
+                parsed_schema_text = schema_document.root;
+            }
+        }
+        let payload_at = members.iter().position(|(k, _)| k == "payload");
+        let (Some(_), Some(payload_at), 2) = (schema_at, payload_at, members.len()) else {
+            return Err(ConvertError::data(
+                "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.",
+            ));
+        };
+        let schema = match (cached, parsed_schema_text, schema_text) {
+            (Some(schema), _, _) => Some(schema),
+            (None, Some(node), Some(text)) => {
+                let schema = read::parse_schema(&node, replace)?;
+                if let Some(schema) = &schema {
+                    self.parsed_schemas.insert(text, schema);
+                }
+                schema
+            }
+            _ => return Err(ConvertError::data("Schema must contain 'type' field")),
+        };
+        let value = read::to_connect(schema.as_ref(), Some(&members[payload_at].1), replace)?;
         Ok((schema, value))
     }
 }

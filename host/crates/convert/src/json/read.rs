@@ -269,7 +269,7 @@ fn expected_json(schema_type: SchemaType) -> &'static str {
 fn read_map(schema: &Schema, node: &Node<'_>, replace: bool) -> Result<Value, ConvertError> {
     let key_schema = schema.key_schema();
     let value_schema = schema.value_schema();
-    let string_keys = key_schema.map_or(true, |k| k.schema_type == SchemaType::String);
+    let string_keys = key_schema.is_none_or(|k| k.schema_type == SchemaType::String);
     let mut entries = RVec::new();
     if string_keys {
         let Node::Object(members) = node else {
