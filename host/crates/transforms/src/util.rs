@@ -137,17 +137,17 @@ pub(crate) fn resolve_default(value: Value, field_schema: &Schema, replace_null:
 }
 
 /// Moves a struct's values out, replacing nulls by defaults when asked.
-pub(crate) fn take_values(mut value: Struct, replace_null: bool) -> (SchemaRef, Vec<Value>) {
-    let values: Vec<Value> = std::mem::take(&mut value.values).into_vec();
-    let values = if replace_null {
-        values
-            .into_iter()
-            .zip(value.schema.fields.iter())
-            .map(|(v, f)| resolve_default(v, &f.schema, true))
-            .collect()
-    } else {
-        values
-    };
+pub(crate) fn take_values(mut value: Struct, replace_null: bool) -> (SchemaRef, RVec<Value>) {
+    let mut values = std::mem::take(&mut value.values);
+    if replace_null {
+        for (v, field) in values.iter_mut().zip(value.schema.fields.iter()) {
+            if v.is_null() {
+                if let Some(default) = field.schema.default_value() {
+                    *v = default.clone();
+                }
+            }
+        }
+    }
     (value.schema, values)
 }
 

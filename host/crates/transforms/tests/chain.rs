@@ -32,7 +32,10 @@ fn on_topic(topic: &str) -> ConnectRecord {
 fn aliases_run_in_order_with_their_own_settings() {
     let mut c = chain(&[
         ("transforms", "insert, route"),
-        ("transforms.insert.type", "org.apache.kafka.connect.transforms.InsertField$Value"),
+        (
+            "transforms.insert.type",
+            "org.apache.kafka.connect.transforms.InsertField$Value",
+        ),
         ("transforms.insert.topic.field", "source_topic"),
         ("transforms.route.type", "RegexRouter"),
         ("transforms.route.regex", "(.*)"),
@@ -61,10 +64,16 @@ fn no_transforms_is_an_empty_chain_that_keeps_records() {
 fn predicates_and_negate_select_the_records_a_transform_sees() {
     let base = [
         ("transforms", "dropFoo"),
-        ("transforms.dropFoo.type", "org.apache.kafka.connect.transforms.Filter"),
+        (
+            "transforms.dropFoo.type",
+            "org.apache.kafka.connect.transforms.Filter",
+        ),
         ("transforms.dropFoo.predicate", "isFoo"),
         ("predicates", "isFoo"),
-        ("predicates.isFoo.type", "org.apache.kafka.connect.transforms.predicates.TopicNameMatches"),
+        (
+            "predicates.isFoo.type",
+            "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+        ),
         ("predicates.isFoo.pattern", "foo.*"),
     ];
     let cases: [(Option<&str>, &str, bool); 4] = [
@@ -79,7 +88,11 @@ fn predicates_and_negate_select_the_records_a_transform_sees() {
             pairs.push(("transforms.dropFoo.negate", n));
         }
         let mut c = chain(&pairs);
-        assert_eq!(c.apply(on_topic(topic)).unwrap().is_some(), kept, "negate={negate:?} topic={topic}");
+        assert_eq!(
+            c.apply(on_topic(topic)).unwrap().is_some(),
+            kept,
+            "negate={negate:?} topic={topic}"
+        );
     }
 }
 
@@ -103,7 +116,10 @@ fn sink_offsets_reach_insert_field() {
     let out = c.apply_sink(on_topic("t"), 99).unwrap().unwrap();
     assert_eq!(
         out.value,
-        map(vec![("id", Value::Int32(1)), ("kafka_offset", Value::Int64(99))])
+        map(vec![
+            ("id", Value::Int32(1)),
+            ("kafka_offset", Value::Int64(99))
+        ])
     );
     let error = c.apply(on_topic("t")).unwrap_err();
     assert_eq!(error.alias(), Some("offset"));
@@ -260,7 +276,10 @@ fn the_resolver_supplies_plugin_classes() {
         ("predicates.never.type", "com.example.Never"),
     ];
     let mut c = TransformChain::from_connector_config(&config(&pairs), &Plugins).unwrap();
-    assert_eq!(c.apply(on_topic("orders")).unwrap().unwrap().topic.as_str(), "ORDERS");
+    assert_eq!(
+        c.apply(on_topic("orders")).unwrap().unwrap().topic.as_str(),
+        "ORDERS"
+    );
 
     let mut bad = pairs.to_vec();
     bad.push(("transforms.upper.mode", "bad"));
@@ -269,7 +288,10 @@ fn the_resolver_supplies_plugin_classes() {
     assert_eq!(e.alias(), Some("upper"));
     assert_eq!(
         validate_transform_config(&config(&bad), &Plugins),
-        vec![("transforms.upper.mode".to_string(), "mode must be 'ok'".to_string())]
+        vec![(
+            "transforms.upper.mode".to_string(),
+            "mode must be 'ok'".to_string()
+        )]
     );
 }
 
@@ -302,7 +324,10 @@ fn validate_reports_one_error_per_bad_key() {
         .into_iter()
         .map(|(k, m)| (k.to_string(), m.to_string()))
         .collect();
-    assert_eq!(validate_transform_config(&config(&pairs), &BuiltinsOnly), expected);
+    assert_eq!(
+        validate_transform_config(&config(&pairs), &BuiltinsOnly),
+        expected
+    );
 
     let valid = [
         ("transforms", "ok"),
@@ -319,15 +344,26 @@ fn validate_reports_one_error_per_bad_key() {
 #[test]
 fn builtin_classes_list_every_transform_and_predicate_with_its_settings() {
     let classes = builtin_classes();
-    let transformations = classes.iter().filter(|c| c.kind == PluginKind::Transformation).count();
-    let predicates = classes.iter().filter(|c| c.kind == PluginKind::Predicate).count();
+    let transformations = classes
+        .iter()
+        .filter(|c| c.kind == PluginKind::Transformation)
+        .count();
+    let predicates = classes
+        .iter()
+        .filter(|c| c.kind == PluginKind::Predicate)
+        .count();
     assert_eq!((transformations, predicates), (26, 3));
     let insert = classes
         .iter()
         .find(|c| c.class == "org.apache.kafka.connect.transforms.InsertField$Value")
         .unwrap();
     assert_eq!(insert.aliases, vec!["InsertField$Value"]);
-    let keys: Vec<&str> = insert.config_def.keys.iter().map(|k| k.name.as_str()).collect();
+    let keys: Vec<&str> = insert
+        .config_def
+        .keys
+        .iter()
+        .map(|k| k.name.as_str())
+        .collect();
     assert_eq!(
         keys,
         vec![
@@ -352,20 +388,30 @@ fn builtin_classes_list_every_transform_and_predicate_with_its_settings() {
         .collect();
     assert_eq!(
         defaults,
-        vec![("timestamp.format", Some("yyyyMMdd")), ("topic.format", Some("${topic}-${timestamp}"))]
+        vec![
+            ("timestamp.format", Some("yyyyMMdd")),
+            ("topic.format", Some("${topic}-${timestamp}"))
+        ]
     );
     let topic_matches = classes
         .iter()
         .find(|c| c.class == "org.apache.kafka.connect.transforms.predicates.TopicNameMatches")
         .unwrap();
     assert_eq!(topic_matches.kind, PluginKind::Predicate);
-    assert!(topic_matches.config_def.key("pattern").unwrap().is_required());
+    assert!(topic_matches
+        .config_def
+        .key("pattern")
+        .unwrap()
+        .is_required());
 }
 
 #[test]
 fn a_full_connector_chain_on_schema_d_records() {
     // Route, then key the record by its id, then mask the name: the way a JDBC sink would use it.
-    let schema = struct_schema(&[("id", prim(SchemaType::Int64)), ("name", prim(SchemaType::String))]);
+    let schema = struct_schema(&[
+        ("id", prim(SchemaType::Int64)),
+        ("name", prim(SchemaType::String)),
+    ]);
     let mut c = chain(&[
         ("transforms", "key,mask,route"),
         ("transforms.key.type", "ValueToKey"),
@@ -377,7 +423,10 @@ fn a_full_connector_chain_on_schema_d_records() {
         ("transforms.route.timestamp.format", "yyyy_MM"),
     ]);
     let out = c
-        .apply(value_record(Some(schema.clone()), strukt(&schema, vec![Value::Int64(5), s("Ann")])))
+        .apply(value_record(
+            Some(schema.clone()),
+            strukt(&schema, vec![Value::Int64(5), s("Ann")]),
+        ))
         .unwrap()
         .unwrap();
     let key_schema = struct_schema(&[("id", prim(SchemaType::Int64))]);

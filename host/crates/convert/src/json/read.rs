@@ -10,11 +10,11 @@ use super::parser::{Node, Number};
 use crate::bigint::BigDecimal;
 use crate::ConvertError;
 use base64::Engine;
-use kconnect_plugin_api::abi_stable::std_types::{RArc, RVec, Tuple2};
+use kconnect_plugin_api::abi_stable::std_types::{RArc, RBox, ROption, RVec, Tuple2};
 use kconnect_plugin_api::data::{
     DATE_LOGICAL_NAME, DECIMAL_LOGICAL_NAME, TIMESTAMP_LOGICAL_NAME, TIME_LOGICAL_NAME,
 };
-use kconnect_plugin_api::{Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
+use kconnect_plugin_api::{Field, Schema, SchemaRef, SchemaType, Struct, Value};
 
 /// Kafka's `asConnectSchema`; `None` for a JSON null (no schema).
 pub(crate) fn parse_schema(
@@ -24,109 +24,109 @@ pub(crate) fn parse_schema(
     if matches!(node, Node::Null) {
         return Ok(None);
     }
+    Ok(Some(nested_schema(node, replace_null_with_default)?))
+}
+
+/// A schema that must exist: `null` there is not "no schema". Kept out of line, as is every error
+/// message, so that deeply nested schemas use little stack per level.
+#[inline(never)]
+fn nested_schema(node: &Node<'_>, replace: bool) -> Result<SchemaRef, ConvertError> {
+    Ok(RArc::new(schema_of(node, replace)?))
+}
+
+#[cold]
+#[inline(never)]
+fn schema_error(message: String) -> ConvertError {
+    ConvertError::Data(message)
+}
+
+fn schema_of(node: &Node<'_>, replace: bool) -> Result<Schema, ConvertError> {
     let type_name = match node.get("type") {
-        Some(Node::String(name)) => name,
-        _ => return Err(ConvertError::data("Schema must contain 'type' field")),
+        Some(Node::String(name)) => name.as_ref(),
+        _ => return Err(schema_error("Schema must contain 'type' field".into())),
     };
-    let mut builder = match type_name.as_ref() {
-        "array" => {
-            let items = match node.get("items") {
-                None | Some(Node::Null) => {
-                    return Err(ConvertError::data(
-                        "Array schema did not specify the element type",
-                    ))
-                }
-                Some(items) => required_nested(items, replace_null_with_default)?,
-            };
-            SchemaBuilder::array(items)
-        }
-        "map" => {
+    let schema_type = SchemaType::from_json_name(type_name)
+        .ok_or_else(|| schema_error(format!("Unknown schema type: {type_name}")))?;
+    let mut schema = Schema::primitive(schema_type);
+    match schema_type {
+        SchemaType::Array => match node.get("items") {
+            None | Some(Node::Null) => {
+                return Err(schema_error(
+                    "Array schema did not specify the element type".into(),
+                ))
+            }
+            Some(items) => schema.value_schema = ROption::RSome(nested_schema(items, replace)?),
+        },
+        SchemaType::Map => {
             let keys = node
                 .get("keys")
-                .ok_or_else(|| ConvertError::data("Map schema did not specify the key type"))?;
+                .ok_or_else(|| schema_error("Map schema did not specify the key type".into()))?;
             let values = node
                 .get("values")
-                .ok_or_else(|| ConvertError::data("Map schema did not specify the value type"))?;
-            SchemaBuilder::map(
-                required_nested(keys, replace_null_with_default)?,
-                required_nested(values, replace_null_with_default)?,
-            )
+                .ok_or_else(|| schema_error("Map schema did not specify the value type".into()))?;
+            schema.key_schema = ROption::RSome(nested_schema(keys, replace)?);
+            schema.value_schema = ROption::RSome(nested_schema(values, replace)?);
         }
-        "struct" => {
+        SchemaType::Struct => {
             let Some(Node::Array(fields)) = node.get("fields") else {
-                return Err(ConvertError::data(
-                    "Struct schema's \"fields\" argument is not an array.",
+                return Err(schema_error(
+                    "Struct schema's \"fields\" argument is not an array.".into(),
                 ));
             };
-            let mut builder = SchemaBuilder::struct_();
-            let mut names: Vec<&str> = Vec::with_capacity(fields.len());
             for field in fields {
                 let Some(Node::String(field_name)) = field.get("field") else {
-                    return Err(ConvertError::data(
-                        "Struct schema's field name not specified properly",
+                    return Err(schema_error(
+                        "Struct schema's field name not specified properly".into(),
                     ));
                 };
-                if names.contains(&field_name.as_ref()) {
-                    return Err(ConvertError::data(format!(
+                if schema.field(field_name).is_some() {
+                    return Err(schema_error(format!(
                         "Cannot create field because of field name duplication {field_name}"
                     )));
                 }
-                names.push(field_name);
-                builder = builder.field(
-                    field_name,
-                    required_nested(field, replace_null_with_default)?,
-                );
+                let index = schema.fields.len() as u32;
+                schema.fields.push(Field {
+                    name: field_name.as_ref().into(),
+                    index,
+                    schema: nested_schema(field, replace)?,
+                });
             }
-            builder
         }
-        other => match SchemaType::from_json_name(other) {
-            Some(primitive) => SchemaBuilder::new(primitive),
-            None => return Err(ConvertError::data(format!("Unknown schema type: {other}"))),
-        },
-    };
-    if matches!(node.get("optional"), Some(Node::Bool(true))) {
-        builder = builder.optional();
+        _ => {}
     }
+    schema.optional = matches!(node.get("optional"), Some(Node::Bool(true)));
     if let Some(Node::String(name)) = node.get("name") {
-        builder = builder.name(name);
+        schema.name = ROption::RSome(name.as_ref().into());
     }
     if let Some(Node::Number(version)) = node.get("version") {
         if version.integral {
-            builder = builder.version(wrapping_i64(version) as i32);
+            schema.version = ROption::RSome(wrapping_i64(version) as i32);
         }
     }
     if let Some(Node::String(doc)) = node.get("doc") {
-        builder = builder.doc(doc);
+        schema.doc = ROption::RSome(doc.as_ref().into());
     }
     if let Some(Node::Object(parameters)) = node.get("parameters") {
         for (key, value) in parameters {
             let Node::String(value) = value else {
-                return Err(ConvertError::data(
-                    "Schema parameters must have string values.",
+                return Err(schema_error(
+                    "Schema parameters must have string values.".into(),
                 ));
             };
-            builder = builder.parameter(key, value);
+            schema
+                .parameters
+                .push(Tuple2(key.as_ref().into(), value.as_ref().into()));
         }
     }
     if let Some(default_node) = node.get("default") {
         // The default is read against the schema as built so far, without a default of its own.
-        let without_default = builder.clone().build_ref();
-        let default = to_connect(
-            Some(&without_default),
-            Some(default_node),
-            replace_null_with_default,
-        )?;
+        let without_default = RArc::new(schema.clone());
+        let default = to_connect(Some(&without_default), Some(default_node), replace)?;
         if !default.is_null() {
-            builder = builder.default_value(default);
+            schema.default_value = ROption::RSome(RBox::new(default));
         }
     }
-    Ok(Some(builder.build_ref()))
-}
-
-/// A nested schema that must exist: `null` there is not "no schema".
-fn required_nested(node: &Node<'_>, replace: bool) -> Result<SchemaRef, ConvertError> {
-    parse_schema(node, replace)?
-        .ok_or_else(|| ConvertError::data("Schema must contain 'type' field"))
+    Ok(schema)
 }
 
 /// Kafka's `convertToConnect`. `node` is `None` for a missing struct field.

@@ -3,7 +3,13 @@
 
 use super::prelude::*;
 use crate::java::{compile_full_match, compile_regex, JavaReplacement};
+use kconnect_plugin_api::abi_stable::std_types::RString;
 use regex::Regex;
+use std::collections::HashMap;
+
+/// How many topics' routes are remembered: a connector sees few topics, and matching a regex per
+/// record costs more than the rest of the chain.
+const ROUTE_CACHE_SIZE: usize = 1024;
 
 pub(crate) const DOC: &str =
     "Update the record topic using the configured regular expression and replacement string.";
@@ -33,6 +39,7 @@ pub(crate) fn configure(settings: &Settings) -> Result<Box<dyn Transformation>, 
         full_match,
         search,
         replacement,
+        routes: HashMap::new(),
     }))
 }
 
@@ -40,17 +47,37 @@ struct RegexRouter {
     full_match: Regex,
     search: Regex,
     replacement: JavaReplacement,
+    /// Topic → new topic (`None`: not rerouted).
+    routes: HashMap<String, Option<RString>>,
+}
+
+impl RegexRouter {
+    fn route(&self, topic: &str) -> Option<RString> {
+        if self.full_match.is_match(topic) {
+            let routed = self.replacement.replace_first(&self.search, topic);
+            log::trace!("Rerouting from topic '{topic}' to new topic '{routed}'");
+            Some(routed.into())
+        } else {
+            None
+        }
+    }
 }
 
 impl Transformation for RegexRouter {
     fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
-        if self.full_match.is_match(&record.topic) {
-            let topic = self.replacement.replace_first(&self.search, &record.topic);
-            log::trace!(
-                "Rerouting from topic '{}' to new topic '{topic}'",
-                record.topic
-            );
-            record.topic = topic.into();
+        let routed = match self.routes.get(record.topic.as_str()) {
+            Some(routed) => routed.clone(),
+            None => {
+                let routed = self.route(&record.topic);
+                if self.routes.len() >= ROUTE_CACHE_SIZE {
+                    self.routes.clear();
+                }
+                self.routes.insert(record.topic.to_string(), routed.clone());
+                routed
+            }
+        };
+        if let Some(topic) = routed {
+            record.topic = topic;
         }
         Ok(Some(record))
     }

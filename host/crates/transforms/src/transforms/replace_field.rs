@@ -187,14 +187,15 @@ impl Transformation for ReplaceField {
                 };
                 drop(schema);
                 let (_, mut values) = take_values(value, self.replace_null);
-                let selected: RVec<Value> = plan
-                    .sources
-                    .iter()
-                    .map(|i| std::mem::take(&mut values[*i]))
-                    .collect();
+                // Sources increase with the output position, so the kept values can be
+                // compacted to the front in place.
+                for (position, source) in plan.sources.iter().enumerate() {
+                    values.swap(position, *source);
+                }
+                values.truncate(plan.sources.len());
                 let value = Value::Struct(Struct {
                     schema: plan.schema.clone(),
-                    values: selected,
+                    values,
                 });
                 (Some(plan.schema.clone()), value)
             }

@@ -1,0 +1,183 @@
+//! The REST API against a running standalone worker with the file plugin loaded: the seed's
+//! curl sequence and the main status codes, over real HTTP.
+
+use kconnect_tests::*;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+fn call(method: &str, url: &str, body: Option<Value>) -> (u16, Value) {
+    let request = ureq::request(method, url).timeout(Duration::from_secs(30));
+    let response = match body {
+        Some(b) => request.send_json(b),
+        None => request.call(),
+    };
+    let response = match response {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = response.status();
+    let text = response.into_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[test]
+fn the_seed_sequence_and_status_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let rest_port = free_port();
+    let worker_config = worker_properties(dir.path(), "embedded", rest_port, "");
+    let source = write_file(
+        dir.path(),
+        "source.properties",
+        &format!("name=local-file-source\nconnector.class=FileStreamSource\nfile={}\ntopic=connect-test\n", dir.path().join("test.txt").display()),
+    );
+    let mut worker = Worker::standalone(dir.path(), &worker_config, &[&source], rest_port);
+    worker.wait_ready();
+
+    // The seed registers its sink with PUT …/config on a standalone worker.
+    let sink_config = json!({
+        "connector.class": "FileStreamSink", "tasks.max": "1",
+        "file": dir.path().join("test.sink.txt").display().to_string(), "topics": "connect-test"
+    });
+    let (status, info) = call(
+        "PUT",
+        &worker.url("/connectors/local-file-sink/config"),
+        Some(sink_config.clone()),
+    );
+    assert_eq!(status, 201, "{info}");
+    assert_eq!(info["type"], "sink");
+    assert_eq!(
+        info["tasks"][0],
+        json!({"connector": "local-file-sink", "task": 0})
+    );
+    let (status, _) = call(
+        "PUT",
+        &worker.url("/connectors/local-file-sink/config"),
+        Some(sink_config),
+    );
+    assert_eq!(status, 200, "an update answers 200");
+
+    let (status, info) = call("GET", &worker.url("/connectors/local-file-source"), None);
+    assert_eq!(status, 200);
+    assert_eq!(info["config"]["topic"], "connect-test");
+    let (status, info) = call("GET", &worker.url("/connectors/local-file-sink"), None);
+    assert_eq!(status, 200);
+    assert_eq!(info["name"], "local-file-sink");
+    let (status, list) = call("GET", &worker.url("/connectors"), None);
+    assert_eq!(status, 200);
+    assert_eq!(list, json!(["local-file-sink", "local-file-source"]));
+
+    wait_until(Duration::from_secs(30), "both connectors RUNNING", || {
+        let (_, s) = call("GET", &worker.url("/connectors?expand=status"), None);
+        s["local-file-sink"]["status"]["tasks"][0]["state"] == "RUNNING"
+            && s["local-file-source"]["status"]["connector"]["state"] == "RUNNING"
+    });
+
+    // Errors carry Kafka's body.
+    let (status, body) = call("GET", &worker.url("/connectors/nope/status"), None);
+    assert_eq!((status, body["error_code"].clone()), (404, json!(404)));
+    let (status, body) = call(
+        "POST",
+        &worker.url("/connectors"),
+        Some(
+            json!({"name": "local-file-source", "config": {"connector.class": "FileStreamSource", "topic": "t"}}),
+        ),
+    );
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = call(
+        "POST",
+        &worker.url("/connectors"),
+        Some(json!({"name": "bad", "config": {"connector.class": "FileStreamSource"}})),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("contains the following 1 error(s)"),
+        "{body}"
+    );
+
+    // Pause / resume / stop, and offsets only when stopped.
+    assert_eq!(
+        call(
+            "PUT",
+            &worker.url("/connectors/local-file-source/pause"),
+            None
+        )
+        .0,
+        202
+    );
+    wait_until(Duration::from_secs(10), "PAUSED", || {
+        call(
+            "GET",
+            &worker.url("/connectors/local-file-source/status"),
+            None,
+        )
+        .1["connector"]["state"]
+            == "PAUSED"
+    });
+    assert_eq!(
+        call(
+            "PUT",
+            &worker.url("/connectors/local-file-source/resume"),
+            None
+        )
+        .0,
+        202
+    );
+    assert_eq!(
+        call(
+            "GET",
+            &worker.url("/connectors/local-file-source/offsets"),
+            None
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        call(
+            "DELETE",
+            &worker.url("/connectors/local-file-source/offsets"),
+            None
+        )
+        .0,
+        400
+    );
+    assert_eq!(
+        call(
+            "PUT",
+            &worker.url("/connectors/local-file-source/stop"),
+            None
+        )
+        .0,
+        204
+    );
+    assert_eq!(
+        call(
+            "DELETE",
+            &worker.url("/connectors/local-file-source/offsets"),
+            None
+        )
+        .0,
+        200
+    );
+
+    // Validation in Kafka's ConfigInfos shape.
+    let (status, infos) = call(
+        "PUT",
+        &worker.url("/connector-plugins/FileStreamSource/config/validate"),
+        Some(json!({"connector.class": "FileStreamSource", "name": "v"})),
+    );
+    assert_eq!(status, 200, "{infos}");
+    assert_eq!(infos["error_count"], 1, "topic is missing: {infos}");
+
+    assert_eq!(
+        call("DELETE", &worker.url("/connectors/local-file-sink"), None).0,
+        204
+    );
+    assert_eq!(
+        call("GET", &worker.url("/connectors/local-file-sink"), None).0,
+        404
+    );
+}
