@@ -15,6 +15,10 @@
 //!   what was wrong; nothing here panics on input.
 //! - Converters are configured once, then used from one thread; they may keep caches (`&mut self`).
 
+/// How deeply arrays, maps, structs and schemas may nest: Jackson's default limit. Converting at
+/// this depth needs about 1 MB of stack in release builds (several MB in debug builds).
+pub(crate) const MAX_NESTING: usize = 1000;
+
 mod bigint;
 mod java_format;
 mod json;
@@ -96,7 +100,8 @@ pub trait Converter: Send {
     ) -> Result<Option<Vec<u8>>, ConvertError>;
 
     /// Append-style [`Converter::from_connect`] for the hot path: writes into `out` (which the
-    /// caller has cleared) and returns false for a Kafka null, leaving `out` as it was.
+    /// caller has cleared) and returns false for a Kafka null, leaving `out` as it was. After an
+    /// error `out` may hold part of the value.
     fn from_connect_into(
         &mut self,
         topic: &str,

@@ -8,9 +8,15 @@ use crate::{ConvertError, Converter, HeaderConverter};
 use kconnect_plugin_api::abi_stable::std_types::RArc;
 use kconnect_plugin_api::{ConfigDef, Header, Schema, SchemaRef, SchemaType, Value};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
-fn optional_schema(schema_type: SchemaType) -> SchemaRef {
-    RArc::new(Schema::optional_primitive(schema_type))
+/// The optional schema of a primitive type, shared: reading a record then costs no allocation.
+pub(crate) fn optional_schema(schema_type: SchemaType) -> SchemaRef {
+    static SHARED: [OnceLock<SchemaRef>; 12] = [const { OnceLock::new() }; 12];
+    RArc::clone(
+        SHARED[schema_type as usize]
+            .get_or_init(|| RArc::new(Schema::optional_primitive(schema_type))),
+    )
 }
 
 fn check_type_config(

@@ -49,6 +49,7 @@ impl HeaderConverter for SimpleHeaderConverter {
             header.schema.as_ref().into_option().map(|s| &**s),
             &header.value,
             false,
+            0,
         )?;
         Ok(Some(text.into_bytes()))
     }
@@ -74,7 +75,15 @@ fn append(
     schema: Option<&Schema>,
     value: &Value,
     embedded: bool,
+    depth: usize,
 ) -> Result<(), ConvertError> {
+    let depth = depth + 1;
+    if depth > crate::MAX_NESTING {
+        return Err(ConvertError::data(format!(
+            "Value nesting exceeds the maximum depth ({})",
+            crate::MAX_NESTING
+        )));
+    }
     if let Some(schema) = schema {
         match (schema.name(), value) {
             (Some(DECIMAL_LOGICAL_NAME), Value::Bytes(unscaled)) => {
@@ -139,7 +148,7 @@ fn append(
                 if i > 0 {
                     out.push(',');
                 }
-                append(out, element, item, true)?;
+                append(out, element, item, true, depth)?;
             }
             out.push(']');
         }
@@ -151,9 +160,9 @@ fn append(
                 if i > 0 {
                     out.push(',');
                 }
-                append(out, key_schema, &entry.0, true)?;
+                append(out, key_schema, &entry.0, true, depth)?;
                 out.push(':');
-                append(out, value_schema, &entry.1, true)?;
+                append(out, value_schema, &entry.1, true, depth)?;
             }
             out.push('}');
         }
@@ -163,7 +172,7 @@ fn append(
                 if i > 0 {
                     out.push(',');
                 }
-                append(out, None, &Value::String(field.name.clone()), true)?;
+                append(out, None, &Value::String(field.name.clone()), true, depth)?;
                 out.push(':');
                 // Struct.get: a null field reads as its default.
                 let raw = s.values.get(field.index as usize).unwrap_or(&Value::Null);
@@ -171,7 +180,7 @@ fn append(
                     (Value::Null, Some(default)) => default,
                     _ => raw,
                 };
-                append(out, Some(&field.schema), field_value, true)?;
+                append(out, Some(&field.schema), field_value, true, depth)?;
             }
             out.push('}');
         }

@@ -14,7 +14,6 @@ use crate::json::logical::decimal_scale;
 use crate::registry::{converter_type_key, parse_config};
 use crate::{ConvertError, Converter, HeaderConverter};
 use base64::Engine;
-use kconnect_plugin_api::abi_stable::std_types::RArc;
 use kconnect_plugin_api::config::Width;
 use kconnect_plugin_api::data::{
     DATE_LOGICAL_NAME, DECIMAL_LOGICAL_NAME, TIMESTAMP_LOGICAL_NAME, TIME_LOGICAL_NAME,
@@ -88,7 +87,7 @@ impl Converter for StringConverter {
             return Ok(None);
         }
         let mut text = String::new();
-        push_java_to_string(&mut text, schema.map(|s| &**s), value)?;
+        push_java_to_string(&mut text, schema.map(|s| &**s), value, 0)?;
         Ok(Some(text.into_bytes()))
     }
 
@@ -102,7 +101,7 @@ impl Converter for StringConverter {
             None => Value::Null,
         };
         Ok((
-            Some(RArc::new(Schema::optional_primitive(SchemaType::String))),
+            Some(crate::numbers::optional_schema(SchemaType::String)),
             value,
         ))
     }
@@ -137,7 +136,15 @@ pub(crate) fn push_java_to_string(
     out: &mut String,
     schema: Option<&Schema>,
     value: &Value,
+    depth: usize,
 ) -> Result<(), ConvertError> {
+    let depth = depth + 1;
+    if depth > crate::MAX_NESTING {
+        return Err(ConvertError::data(format!(
+            "Value nesting exceeds the maximum depth ({})",
+            crate::MAX_NESTING
+        )));
+    }
     if let Some(schema) = schema {
         if push_logical(out, schema, value)? {
             return Ok(());
@@ -161,7 +168,7 @@ pub(crate) fn push_java_to_string(
                 if i > 0 {
                     out.push_str(", ");
                 }
-                push_java_to_string(out, element, item)?;
+                push_java_to_string(out, element, item, depth)?;
             }
             out.push(']');
         }
@@ -173,9 +180,9 @@ pub(crate) fn push_java_to_string(
                 if i > 0 {
                     out.push_str(", ");
                 }
-                push_java_to_string(out, key_schema, &entry.0)?;
+                push_java_to_string(out, key_schema, &entry.0, depth)?;
                 out.push('=');
-                push_java_to_string(out, value_schema, &entry.1)?;
+                push_java_to_string(out, value_schema, &entry.1, depth)?;
             }
             out.push('}');
         }
@@ -195,7 +202,7 @@ pub(crate) fn push_java_to_string(
                 first = false;
                 out.push_str(&field.name);
                 out.push('=');
-                push_java_to_string(out, Some(&field.schema), field_value)?;
+                push_java_to_string(out, Some(&field.schema), field_value, depth)?;
             }
             out.push('}');
         }

@@ -1,42 +1,20 @@
 //! Throughput of a worker's per-record path with and without the chain InsertField → ReplaceField
 //! → RegexRouter on schema'd records that share one schema. The per-record path without
-//! transforms is what the worker does anyway: hand the record on and serialise its value as JSON
-//! (as JsonConverter with schemas.enable=false would). Run with
-//! `cargo run --release -p kconnect-transforms --example chain_throughput`.
+//! transforms is what the worker does anyway: convert the value with the worker's JsonConverter
+//! (Kafka's default, `schemas.enable=true`; `SCHEMAS_ENABLE=false` in the environment for the
+//! cheaper schemaless output). Run with
+//! `cargo run --release -p kconnect-transforms --example chain_throughput [aliases]`.
 
+use kconnect_convert::{Converter, JsonConverter};
 use kconnect_plugin_api::abi_stable::std_types::ROption;
 use kconnect_plugin_api::{ConnectRecord, SchemaBuilder, SchemaType, Struct, Value};
 use kconnect_transforms::{BuiltinsOnly, TransformChain};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::time::Instant;
 
 const RECORDS: usize = 200_000;
 /// Records per batch, about what a source task's poll returns.
 const BATCH: usize = 500;
-
-fn write_json(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::String(s) => serde_json::to_writer(&mut *out, s.as_str()).unwrap_or_default(),
-        Value::Struct(s) => {
-            out.push(b'{');
-            for (i, field) in s.schema.fields.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                serde_json::to_writer(&mut *out, field.name.as_str()).unwrap_or_default();
-                out.push(b':');
-                write_json(&s.values[i], out);
-            }
-            out.push(b'}');
-        }
-        other => {
-            let _ = write!(out, "{other}");
-        }
-    }
-}
 
 fn records(batch: usize) -> Vec<ConnectRecord> {
     let schema = SchemaBuilder::struct_()
@@ -93,8 +71,8 @@ fn records(batch: usize) -> Vec<ConnectRecord> {
 }
 
 /// Records per second through the per-record path; batches are built outside the timing.
-fn run(mut chain: Option<&mut TransformChain>) -> f64 {
-    let mut out = Vec::with_capacity(256);
+fn run(mut chain: Option<&mut TransformChain>, converter: &mut JsonConverter) -> f64 {
+    let mut out = Vec::with_capacity(1024);
     let mut bytes = 0;
     let mut elapsed = 0.0;
     for batch in 0..RECORDS / BATCH {
@@ -109,7 +87,14 @@ fn run(mut chain: Option<&mut TransformChain>) -> f64 {
                 },
             };
             out.clear();
-            write_json(&record.value, &mut out);
+            converter
+                .from_connect_into(
+                    &record.topic,
+                    record.value_schema(),
+                    &record.value,
+                    &mut out,
+                )
+                .expect("conversion");
             bytes += out.len() + record.topic.len();
         }
         elapsed += start.elapsed().as_secs_f64();
@@ -146,14 +131,28 @@ fn main() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    // An argument picks a subset of the aliases, e.g. `insert` or `replace,route`.
+    let mut config = config;
+    if let Some(aliases) = std::env::args().nth(1) {
+        config.insert("transforms".into(), aliases);
+    }
     let mut chain = TransformChain::from_connector_config(&config, &BuiltinsOnly).expect("chain");
     // Warm up, then take the best of three rounds of each.
-    let _ = run(Some(&mut chain));
+    let schemas_enable = std::env::var("SCHEMAS_ENABLE").unwrap_or_else(|_| "true".into());
+    let mut converter = JsonConverter::default();
+    converter
+        .configure(
+            &[("schemas.enable".to_string(), schemas_enable.clone())].into(),
+            false,
+        )
+        .expect("converter config");
+    println!("JsonConverter schemas.enable={schemas_enable}");
+    let _ = run(Some(&mut chain), &mut converter);
     let mut without: f64 = 0.0;
     let mut with: f64 = 0.0;
     for _ in 0..3 {
-        without = without.max(run(None));
-        with = with.max(run(Some(&mut chain)));
+        without = without.max(run(None, &mut converter));
+        with = with.max(run(Some(&mut chain), &mut converter));
     }
     println!("records/s without transforms: {without:.0}");
     println!("records/s with InsertField, ReplaceField, RegexRouter: {with:.0}");

@@ -12,21 +12,21 @@
 //! - Records are owned: transforms move field values instead of copying them.
 //!
 //! Where this differs from Kafka (all documented on the module concerned): Java regexes run on the
-//! `regex` crate ([`java`]); `SimpleDateFormat` patterns support the common letters only
+//! `regex` crate (module `java`); `SimpleDateFormat` patterns support the common letters only
 //! ([`java_date`]); `InsertHeader` types literals with a subset of `Values.parseString`
-//! ([`values`]); a nullable setting given as an empty string counts as not set; an invalid
+//! (module `values`); a nullable setting given as an empty string counts as not set; an invalid
 //! `RegexRouter` replacement is refused at configure time instead of on the first matching topic.
 
 mod builtins;
 mod chain;
 mod config;
 mod error;
-pub mod java;
+mod java;
 pub mod java_date;
 mod predicates;
 mod transforms;
 mod util;
-pub mod values;
+mod values;
 
 pub use builtins::{builtin_classes, builtin_predicate, builtin_transformation, BuiltinClass};
 pub use chain::{validate_transform_config, BuiltinsOnly, ExternalResolver, TransformChain};

@@ -127,7 +127,7 @@ fn sink_offsets_reach_insert_field() {
 
 #[test]
 fn configuration_errors_name_the_key_and_alias() {
-    let cases: Vec<(Vec<(&str, &str)>, &str, Option<&str>, &str)> = vec![
+    let cases: Vec<(Pairs, &str, Option<&str>, &str)> = vec![
         (
             vec![("transforms", "x"), ("transforms.x.type", "com.example.Nope")],
             "transforms.x.type",

@@ -1108,7 +1108,7 @@ fn timestamp_converter() {
                 "TimestampConverter does not support class java.lang.Integer objects as timestamps",
         },
     ]);
-    let cases: [(Vec<(&str, &str)>, &str, &str); 3] = [
+    let cases: [(Pairs, &str, &str); 3] = [
         (vec![("target.type", "bogus")], "target.type", "String must be one of: string, unix, Date, Time, Timestamp"),
         (vec![("target.type", "string")], "format", "TimestampConverter requires format option to be specified when using string timestamps"),
         (vec![("target.type", "string"), ("format", "yy-MM-dd")], "format", "pattern 'yy-MM-dd' uses 'yy'"),
@@ -1331,7 +1331,7 @@ fn predicates() {
     };
     let tombstone = value_record(None, Value::Null);
     let with_header = with_headers(on_topic("t"), vec![Header::new("trace", None, s("1"))]);
-    let cases: Vec<(&str, Vec<(&str, &str)>, ConnectRecord, bool)> = vec![
+    let cases: Vec<(&str, Pairs, ConnectRecord, bool)> = vec![
         (
             "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
             vec![("pattern", "foo.*")],

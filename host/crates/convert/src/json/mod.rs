@@ -35,6 +35,24 @@ pub(crate) struct WriteOptions {
     /// `decimal.format=NUMERIC`: decimals as JSON numbers instead of base64 bytes.
     pub decimal_numeric: bool,
     pub replace_null_with_default: bool,
+    /// How many containers enclose the value being written.
+    pub depth: usize,
+}
+
+impl WriteOptions {
+    /// The options for the contents of a container, if nesting may go one level deeper.
+    pub(crate) fn nested(&self) -> Result<WriteOptions, ConvertError> {
+        if self.depth >= crate::MAX_NESTING {
+            return Err(ConvertError::data(format!(
+                "Value nesting exceeds the maximum depth ({})",
+                crate::MAX_NESTING
+            )));
+        }
+        Ok(WriteOptions {
+            depth: self.depth + 1,
+            ..*self
+        })
+    }
 }
 
 /// Kafka's `JsonConverter`; also a header converter, as in Kafka.
@@ -53,6 +71,7 @@ impl Default for JsonConverter {
             options: WriteOptions {
                 decimal_numeric: false,
                 replace_null_with_default: true,
+                depth: 0,
             },
             schema_json: SchemaJsonCache::new(1000),
             parsed_schemas: SchemaParseCache::new(1000),
@@ -132,6 +151,7 @@ impl JsonConverter {
                 .string(DECIMAL_FORMAT)
                 .eq_ignore_ascii_case("NUMERIC"),
             replace_null_with_default: parsed.boolean(REPLACE_NULL_WITH_DEFAULT),
+            depth: 0,
         };
         self.schema_json = SchemaJsonCache::new(cache_size);
         self.parsed_schemas = SchemaParseCache::new(cache_size);
@@ -241,7 +261,8 @@ impl Converter for JsonConverter {
         if let Some(text) = schema_text {
             cached = self.parsed_schemas.get(text);
             if cached.is_none() {
-                let schema_document = parser::parse(text)
+                // The schema sits inside the envelope object.
+                let schema_document = parser::parse_enclosed(text, 1)
                     .map_err(|detail| ConvertError::deserialization(topic, detail))?;
                 parsed_schema_text = schema_document.root;
             }

@@ -7,10 +7,14 @@
 //! Numbers keep their text so integers of any size and decimals convert exactly.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// Jackson's default `StreamReadConstraints.maxNestingDepth`.
-const MAX_DEPTH: usize = 1000;
+const MAX_DEPTH: usize = crate::MAX_NESTING;
+
+/// Objects with this many members get a key index for the duplicate-key check.
+const INDEX_FROM: usize = 16;
 
 /// A parsed JSON value borrowing from the input where it can.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +72,14 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Document<'_>, String> {
     parse_with_lazy_member(bytes, None)
 }
 
+/// Parses the text of a value that sits `enclosing` containers deep in a larger document, so
+/// that the nesting limit counts from that document's root.
+pub(crate) fn parse_enclosed(bytes: &[u8], enclosing: usize) -> Result<Document<'_>, String> {
+    let mut parser = Parser::new(bytes, None)?;
+    parser.base_depth = enclosing;
+    parser.document()
+}
+
 /// Parses `bytes` as one JSON document, except that the value of the root object's member named
 /// `lazy_member` is only delimited: it appears as [`Node::Null`] and its text is found through
 /// [`Document::root_member_spans`]. The caller must parse that text itself unless it knows it to
@@ -76,41 +88,7 @@ pub(crate) fn parse_with_lazy_member<'a>(
     bytes: &'a [u8],
     lazy_member: Option<&str>,
 ) -> Result<Document<'a>, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        format!(
-            "Invalid UTF-8 start byte or sequence at offset {}",
-            e.valid_up_to()
-        )
-    })?;
-    let mut parser = Parser {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        root_member_spans: Vec::new(),
-        lazy_member,
-    };
-    if parser.bytes.starts_with(b"\xEF\xBB\xBF") {
-        parser.pos = 3;
-    }
-    parser.skip_whitespace();
-    if parser.pos == parser.bytes.len() {
-        return Ok(Document {
-            root: None,
-            root_member_spans: Vec::new(),
-        });
-    }
-    let root = parser.value(0)?;
-    if matches!(root, Node::Number(_)) {
-        if let Some(&next) = parser.bytes.get(parser.pos) {
-            if !is_whitespace(next) {
-                return Err(parser.unexpected("expected space separating root-level values"));
-            }
-        }
-    }
-    Ok(Document {
-        root: Some(root),
-        root_member_spans: parser.root_member_spans,
-    })
+    Parser::new(bytes, lazy_member)?.document()
 }
 
 fn is_whitespace(b: u8) -> bool {
@@ -123,9 +101,52 @@ struct Parser<'a, 'l> {
     pos: usize,
     root_member_spans: Vec<Range<usize>>,
     lazy_member: Option<&'l str>,
+    /// Containers around the parsed text, counted towards the nesting limit.
+    base_depth: usize,
 }
 
-impl<'a> Parser<'a, '_> {
+impl<'a, 'l> Parser<'a, 'l> {
+    fn new(bytes: &'a [u8], lazy_member: Option<&'l str>) -> Result<Parser<'a, 'l>, String> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            format!(
+                "Invalid UTF-8 start byte or sequence at offset {}",
+                e.valid_up_to()
+            )
+        })?;
+        Ok(Parser {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            root_member_spans: Vec::new(),
+            lazy_member,
+            base_depth: 0,
+        })
+    }
+
+    fn document(mut self) -> Result<Document<'a>, String> {
+        if self.bytes.starts_with(b"\xEF\xBB\xBF") {
+            self.pos = 3;
+        }
+        self.skip_whitespace();
+        if self.pos == self.bytes.len() {
+            return Ok(Document {
+                root: None,
+                root_member_spans: Vec::new(),
+            });
+        }
+        let root = self.value(0)?;
+        if matches!(root, Node::Number(_)) {
+            if let Some(&next) = self.bytes.get(self.pos) {
+                if !is_whitespace(next) {
+                    return Err(self.unexpected("expected space separating root-level values"));
+                }
+            }
+        }
+        Ok(Document {
+            root: Some(root),
+            root_member_spans: self.root_member_spans,
+        })
+    }
     fn skip_whitespace(&mut self) {
         while let Some(&b) = self.bytes.get(self.pos) {
             if !is_whitespace(b) {
@@ -166,6 +187,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     fn check_depth(&self, depth: usize) -> Result<(), String> {
+        let depth = depth + self.base_depth;
         if depth > MAX_DEPTH {
             Err(format!(
                 "Document nesting depth ({depth}) exceeds the maximum allowed ({MAX_DEPTH})"
@@ -180,6 +202,7 @@ impl<'a> Parser<'a, '_> {
         let record_spans = depth == 1;
         self.pos += 1;
         let mut members: Vec<(Cow<'a, str>, Node<'a>)> = Vec::new();
+        let mut index: HashMap<Cow<'a, str>, usize> = HashMap::new();
         self.skip_whitespace();
         if self.bytes.get(self.pos) == Some(&b'}') {
             self.pos += 1;
@@ -207,7 +230,24 @@ impl<'a> Parser<'a, '_> {
                 self.value(depth)?
             };
             let span = start..self.pos;
-            match members.iter().position(|(k, _)| *k == key) {
+            // Small objects are searched directly; large ones through an index, so that many keys
+            // cannot make this quadratic.
+            if members.len() == INDEX_FROM {
+                index = members
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (k.clone(), i))
+                    .collect();
+            }
+            let existing = if members.len() < INDEX_FROM {
+                members.iter().position(|(k, _)| *k == key)
+            } else {
+                index.get(&key).copied()
+            };
+            if existing.is_none() && members.len() >= INDEX_FROM {
+                index.insert(key.clone(), members.len());
+            }
+            match existing {
                 Some(existing) => {
                     members[existing].1 = value;
                     if record_spans {
@@ -544,6 +584,22 @@ mod tests {
         assert_eq!(&text[doc.root_member_spans[0].clone()], "null");
         assert_eq!(&text[doc.root_member_spans[1].clone()], "1");
         assert_eq!(doc.root.unwrap().get("schema"), Some(&Node::Null));
+    }
+
+    #[test]
+    fn duplicate_keys_resolve_the_same_in_large_objects() {
+        let mut json = String::from("{");
+        for i in 0..40 {
+            json.push_str(&format!("\"k{i}\":{i},"));
+        }
+        json.push_str("\"k3\":\"last\",\"k39\":null}");
+        let node = root(&json);
+        let Node::Object(members) = &node else {
+            panic!("object expected")
+        };
+        assert_eq!(members.len(), 40);
+        assert_eq!(members[3], ("k3".into(), Node::String("last".into())));
+        assert_eq!(members[39].1, Node::Null);
     }
 
     #[test]

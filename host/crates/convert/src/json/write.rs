@@ -148,6 +148,7 @@ pub(crate) fn write_value(
         (SchemaType::String, Value::String(s)) => write_string(out, s),
         (SchemaType::Bytes, Value::Bytes(b)) => write_base64(out, b),
         (SchemaType::Array, Value::Array(items)) => {
+            let options = &options.nested()?;
             let element = schema.value_schema().map(|s| &**s);
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -165,12 +166,14 @@ pub(crate) fn write_value(
             let key_schema = schema.key_schema().map(|s| &**s);
             let value_schema = schema.value_schema().map(|s| &**s);
             let object_mode = key_schema.is_some_and(|k| k.schema_type == SchemaType::String);
+            let options = &options.nested()?;
             write_map(out, entries, key_schema, value_schema, object_mode, options)?;
         }
         (SchemaType::Struct, Value::Struct(s)) => {
             if !std::ptr::eq(&*s.schema, schema) && *s.schema != *schema {
                 return Err(ConvertError::data("Mismatching schema."));
             }
+            let options = &options.nested()?;
             out.push(b'{');
             for (i, field) in schema.fields.iter().enumerate() {
                 if i > 0 {
@@ -297,6 +300,7 @@ fn write_schemaless(
         Value::String(s) => write_string(out, s),
         Value::Bytes(b) => write_base64(out, b),
         Value::Array(items) => {
+            let options = &options.nested()?;
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -308,7 +312,7 @@ fn write_schemaless(
         }
         Value::Map(entries) => {
             let object_mode = entries.iter().all(|e| matches!(e.0, Value::String(_)));
-            write_map(out, entries, None, None, object_mode, options)?;
+            write_map(out, entries, None, None, object_mode, &options.nested()?)?;
         }
         // Kafka compares the struct's schema with the (absent) one and fails.
         Value::Struct(_) => return Err(ConvertError::data("Mismatching schema.")),
@@ -336,8 +340,9 @@ fn write_schema_members(
     out.extend_from_slice(b"{\"type\":\"");
     out.extend_from_slice(schema.schema_type.json_name().as_bytes());
     out.push(b'"');
+    let inner = &options.nested()?;
     let write_nested = |out: &mut Vec<u8>, nested: Option<&Schema>| match nested {
-        Some(nested) => write_schema(out, nested, options),
+        Some(nested) => write_schema(out, nested, inner),
         None => {
             out.extend_from_slice(b"null");
             Ok(())
@@ -360,7 +365,7 @@ fn write_schema_members(
                 if i > 0 {
                     out.push(b',');
                 }
-                write_schema_members(out, &field.schema, options)?;
+                write_schema_members(out, &field.schema, inner)?;
                 out.extend_from_slice(b",\"field\":");
                 write_string(out, &field.name);
                 out.push(b'}');

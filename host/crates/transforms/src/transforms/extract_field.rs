@@ -136,7 +136,7 @@ impl ExtractField {
         current.field(last).map(|f| f.schema.clone())
     }
 
-    fn from_struct(&self, mut value: Struct) -> Result<Value, TransformError> {
+    fn extract_from_struct(&self, mut value: Struct) -> Result<Value, TransformError> {
         for (i, step) in self.steps.iter().enumerate() {
             let Some(field) = value.schema.field(step) else {
                 return Ok(Value::Null);
@@ -156,7 +156,10 @@ impl ExtractField {
         Ok(Value::Null)
     }
 
-    fn from_map(&self, mut entries: RVec<Tuple2<Value, Value>>) -> Result<Value, TransformError> {
+    fn extract_from_map(
+        &self,
+        mut entries: RVec<Tuple2<Value, Value>>,
+    ) -> Result<Value, TransformError> {
         for (i, step) in self.steps.iter().enumerate() {
             let found = map_remove(&mut entries, step).unwrap_or_default();
             if i + 1 == self.steps.len() {
@@ -178,7 +181,7 @@ impl Transformation for ExtractField {
         let (schema, value) = match schema {
             None => match value {
                 Value::Null => (None, Value::Null),
-                Value::Map(entries) => (None, self.from_map(entries)?),
+                Value::Map(entries) => (None, self.extract_from_map(entries)?),
                 other => return Err(not_a_map(&other, PURPOSE)),
             },
             Some(schema) => {
@@ -187,7 +190,7 @@ impl Transformation for ExtractField {
                 })?;
                 let value = match value {
                     Value::Null => Value::Null,
-                    Value::Struct(s) => self.from_struct(s)?,
+                    Value::Struct(s) => self.extract_from_struct(s)?,
                     other => return Err(not_a_struct(&other, PURPOSE)),
                 };
                 (Some(field_schema), value)

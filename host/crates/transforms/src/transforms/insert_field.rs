@@ -73,7 +73,7 @@ pub(crate) fn configure(
     side: Side,
 ) -> Result<Box<dyn Transformation>, TransformError> {
     let spec = |name: &str| settings.nullable_string(name).map(insertion_spec);
-    let insert = InsertField {
+    let mut insert = InsertField {
         side,
         topic: spec("topic.field")?,
         partition: spec("partition.field")?,
@@ -82,8 +82,19 @@ pub(crate) fn configure(
         static_field: spec("static.field")?,
         static_value: settings.nullable_string("static.value")?,
         replace_null: settings.boolean("replace.null.with.default")?,
+        inserted: 0,
         schemas: SchemaCache::new(),
     };
+    insert.inserted = [
+        &insert.topic,
+        &insert.partition,
+        &insert.offset,
+        &insert.timestamp,
+        &insert.static_field,
+    ]
+    .iter()
+    .filter(|spec| spec.is_some())
+    .count();
     if insert.topic.is_none()
         && insert.partition.is_none()
         && insert.offset.is_none()
@@ -113,6 +124,8 @@ struct InsertField {
     static_field: Option<InsertionSpec>,
     static_value: Option<String>,
     replace_null: bool,
+    /// How many fields are inserted.
+    inserted: usize,
     schemas: SchemaCache<SchemaRef>,
 }
 
@@ -198,7 +211,7 @@ impl InsertField {
                     updated?
                 };
                 let (_, mut values) = take_values(value, self.replace_null);
-                values.reserve(5);
+                values.reserve(self.inserted);
                 if self.topic.is_some() {
                     values.push(topic());
                 }
@@ -221,7 +234,7 @@ impl InsertField {
                 }
                 let value = Value::Struct(Struct {
                     schema: updated.clone(),
-                    values: values.into(),
+                    values,
                 });
                 (Some(updated), value)
             }

@@ -1,5 +1,5 @@
 //! `InsertHeader`: adds a header whose value is a literal, typed as Kafka's `Values.parseString`
-//! types it (`1234` is an INT16, `true` a BOOLEAN, other text a STRING; see [`crate::values`]).
+//! types it (`1234` is an INT16, `true` a BOOLEAN, other text a STRING; see the `values` module).
 
 use super::prelude::*;
 use crate::values::parse_string;

@@ -1,5 +1,5 @@
 //! `RegexRouter`: when the whole topic matches `regex`, the topic becomes
-//! `Matcher.replaceFirst(replacement)` (Java's `$1` / `${name}` syntax; see [`crate::java`]).
+//! `Matcher.replaceFirst(replacement)` (Java's `$1` / `${name}` syntax; see the `java` module).
 
 use super::prelude::*;
 use crate::java::{compile_full_match, compile_regex, JavaReplacement};
@@ -40,6 +40,7 @@ pub(crate) fn configure(settings: &Settings) -> Result<Box<dyn Transformation>, 
         search,
         replacement,
         routes: HashMap::new(),
+        last: None,
     }))
 }
 
@@ -49,6 +50,8 @@ struct RegexRouter {
     replacement: JavaReplacement,
     /// Topic → new topic (`None`: not rerouted).
     routes: HashMap<String, Option<RString>>,
+    /// The last topic seen and its route: consecutive records usually share a topic.
+    last: Option<(RString, Option<RString>)>,
 }
 
 impl RegexRouter {
@@ -65,6 +68,14 @@ impl RegexRouter {
 
 impl Transformation for RegexRouter {
     fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
+        if let Some((topic, routed)) = &self.last {
+            if *topic == record.topic {
+                if let Some(routed) = routed {
+                    record.topic = routed.clone();
+                }
+                return Ok(Some(record));
+            }
+        }
         let routed = match self.routes.get(record.topic.as_str()) {
             Some(routed) => routed.clone(),
             None => {
@@ -76,9 +87,11 @@ impl Transformation for RegexRouter {
                 routed
             }
         };
-        if let Some(topic) = routed {
-            record.topic = topic;
-        }
+        let original = match routed.clone() {
+            Some(topic) => std::mem::replace(&mut record.topic, topic),
+            None => record.topic.clone(),
+        };
+        self.last = Some((original, routed));
         Ok(Some(record))
     }
 }

@@ -66,7 +66,7 @@ impl Transformation for SetSchemaMetadata {
                 let (_, values) = take_values(s, self.replace_null);
                 Value::Struct(Struct {
                     schema: updated.clone(),
-                    values: values.into(),
+                    values,
                 })
             }
             other => other,

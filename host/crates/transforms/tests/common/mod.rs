@@ -8,6 +8,9 @@ use kconnect_plugin_api::{
 use kconnect_transforms::{builtin_predicate, builtin_transformation, Predicate, Transformation};
 use std::collections::BTreeMap;
 
+/// Config pairs, as written in a table row.
+pub type Pairs = Vec<(&'static str, &'static str)>;
+
 pub fn config(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
