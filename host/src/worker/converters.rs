@@ -27,16 +27,20 @@ impl Converter for PluginConverter {
         self.0.configure(config, is_key).map_err(plugin_error)
     }
 
-    fn from_connect(
+    fn from_connect_into(
         &mut self,
         topic: &str,
         schema: Option<&SchemaRef>,
         value: &Value,
-    ) -> Result<Option<Vec<u8>>, ConvertError> {
-        self.0
-            .from_connect(topic, schema, value)
-            .map(|bytes| bytes.map(|b| b.into_vec()))
-            .map_err(plugin_error)
+        out: &mut Vec<u8>,
+    ) -> Result<bool, ConvertError> {
+        match self.0.from_connect(topic, schema, value).map_err(plugin_error)? {
+            Some(bytes) => {
+                out.extend_from_slice(&bytes);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     fn to_connect(

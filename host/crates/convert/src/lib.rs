@@ -19,6 +19,49 @@
 /// this depth needs about 1 MB of stack in release builds (several MB in debug builds).
 pub(crate) const MAX_NESTING: usize = 1000;
 
+/// Implements [`HeaderConverter`] through the [`Converter`] methods, as Kafka's converters do.
+macro_rules! header_via_converter {
+    ($name:ty) => {
+        header_via_converter!($name, |_converter, config| {
+            $crate::numbers::check_type_config(config, "header")
+        });
+    };
+    ($name:ty, |$this:ident, $config:ident| $configure:expr) => {
+        impl $crate::HeaderConverter for $name {
+            fn configure(
+                &mut self,
+                $config: &std::collections::BTreeMap<String, String>,
+            ) -> Result<(), $crate::ConvertError> {
+                let $this = self;
+                $configure
+            }
+
+            fn from_header(
+                &mut self,
+                topic: &str,
+                header: &kconnect_plugin_api::Header,
+            ) -> Result<Option<Vec<u8>>, $crate::ConvertError> {
+                $crate::Converter::from_connect(
+                    self,
+                    topic,
+                    header.schema.as_ref().into_option(),
+                    &header.value,
+                )
+            }
+
+            fn to_header(
+                &mut self,
+                topic: &str,
+                key: &str,
+                bytes: Option<&[u8]>,
+            ) -> Result<kconnect_plugin_api::Header, $crate::ConvertError> {
+                let (schema, value) = $crate::Converter::to_connect(self, topic, bytes)?;
+                Ok(kconnect_plugin_api::Header::new(key, schema, value))
+            }
+        }
+    };
+}
+
 mod bigint;
 mod java_format;
 mod json;
@@ -97,26 +140,23 @@ pub trait Converter: Send {
         topic: &str,
         schema: Option<&SchemaRef>,
         value: &Value,
-    ) -> Result<Option<Vec<u8>>, ConvertError>;
+    ) -> Result<Option<Vec<u8>>, ConvertError> {
+        let mut out = Vec::new();
+        Ok(self
+            .from_connect_into(topic, schema, value, &mut out)?
+            .then_some(out))
+    }
 
-    /// Append-style [`Converter::from_connect`] for the hot path: writes into `out` (which the
-    /// caller has cleared) and returns false for a Kafka null, leaving `out` as it was. After an
-    /// error `out` may hold part of the value.
+    /// Writes `value` into `out` (which the caller has cleared) and returns false for a Kafka
+    /// null, leaving `out` as it was. After an error `out` may hold part of the value. This is the
+    /// method converters implement: the worker reuses one buffer for every record.
     fn from_connect_into(
         &mut self,
         topic: &str,
         schema: Option<&SchemaRef>,
         value: &Value,
         out: &mut Vec<u8>,
-    ) -> Result<bool, ConvertError> {
-        match self.from_connect(topic, schema, value)? {
-            Some(bytes) => {
-                out.extend_from_slice(&bytes);
-                Ok(true)
-            }
-            None => Ok(false),
-        }
-    }
+    ) -> Result<bool, ConvertError>;
 
     /// Bytes read from Kafka (`None` for a Kafka null) to Connect data.
     fn to_connect(

@@ -4,9 +4,9 @@
 //! converter's type; a null value is a Kafka null both ways.
 
 use crate::registry::parse_config;
-use crate::{ConvertError, Converter, HeaderConverter};
+use crate::{ConvertError, Converter};
 use kconnect_plugin_api::abi_stable::std_types::RArc;
-use kconnect_plugin_api::{ConfigDef, Header, Schema, SchemaRef, SchemaType, Value};
+use kconnect_plugin_api::{ConfigDef, Schema, SchemaRef, SchemaType, Value};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -19,41 +19,12 @@ pub(crate) fn optional_schema(schema_type: SchemaType) -> SchemaRef {
     )
 }
 
-fn check_type_config(
+pub(crate) fn check_type_config(
     config: &BTreeMap<String, String>,
     converter_type: &str,
 ) -> Result<(), ConvertError> {
     let def = ConfigDef::new().define(crate::registry::converter_type_key());
     parse_config(&def, config, converter_type).map(|_| ())
-}
-
-/// Implements [`HeaderConverter`] through the [`Converter`] methods, as Kafka's converters do.
-macro_rules! header_via_converter {
-    ($name:ty) => {
-        impl HeaderConverter for $name {
-            fn configure(&mut self, config: &BTreeMap<String, String>) -> Result<(), ConvertError> {
-                check_type_config(config, "header")
-            }
-
-            fn from_header(
-                &mut self,
-                topic: &str,
-                header: &Header,
-            ) -> Result<Option<Vec<u8>>, ConvertError> {
-                self.from_connect(topic, header.schema.as_ref().into_option(), &header.value)
-            }
-
-            fn to_header(
-                &mut self,
-                topic: &str,
-                key: &str,
-                bytes: Option<&[u8]>,
-            ) -> Result<Header, ConvertError> {
-                let (schema, value) = self.to_connect(topic, bytes)?;
-                Ok(Header::new(key, schema, value))
-            }
-        }
-    };
 }
 
 /// Kafka's `ByteArrayConverter`: BYTES values pass through unchanged.
@@ -67,18 +38,6 @@ impl Converter for ByteArrayConverter {
         is_key: bool,
     ) -> Result<(), ConvertError> {
         check_type_config(config, if is_key { "key" } else { "value" })
-    }
-
-    fn from_connect(
-        &mut self,
-        _topic: &str,
-        schema: Option<&SchemaRef>,
-        value: &Value,
-    ) -> Result<Option<Vec<u8>>, ConvertError> {
-        let mut out = Vec::new();
-        Ok(self
-            .from_connect_into(_topic, schema, value, &mut out)?
-            .then_some(out))
     }
 
     fn from_connect_into(
@@ -137,12 +96,13 @@ impl Converter for BooleanConverter {
         check_type_config(config, if is_key { "key" } else { "value" })
     }
 
-    fn from_connect(
+    fn from_connect_into(
         &mut self,
         _topic: &str,
         schema: Option<&SchemaRef>,
         value: &Value,
-    ) -> Result<Option<Vec<u8>>, ConvertError> {
+        out: &mut Vec<u8>,
+    ) -> Result<bool, ConvertError> {
         if let Some(schema) = schema {
             if schema.schema_type != SchemaType::Boolean {
                 return Err(ConvertError::data(format!(
@@ -152,8 +112,11 @@ impl Converter for BooleanConverter {
             }
         }
         match value {
-            Value::Null => Ok(None),
-            Value::Boolean(b) => Ok(Some(vec![u8::from(*b)])),
+            Value::Null => Ok(false),
+            Value::Boolean(b) => {
+                out.push(u8::from(*b));
+                Ok(true)
+            }
             other => Err(ConvertError::data(format!(
                 "BooleanConverter is not compatible with objects of type {}",
                 other.type_name()
@@ -208,16 +171,20 @@ macro_rules! number_converter {
                 check_type_config(config, if is_key { "key" } else { "value" })
             }
 
-            fn from_connect(
+            fn from_connect_into(
                 &mut self,
                 _topic: &str,
                 _schema: Option<&SchemaRef>,
                 value: &Value,
-            ) -> Result<Option<Vec<u8>>, ConvertError> {
-                let to_bytes: fn($rust) -> Vec<u8> = $to_bytes;
+                out: &mut Vec<u8>,
+            ) -> Result<bool, ConvertError> {
+                let to_bytes: fn($rust) -> [u8; std::mem::size_of::<$rust>()] = $to_bytes;
                 match value {
-                    Value::Null => Ok(None),
-                    Value::$variant(v) => Ok(Some(to_bytes(*v))),
+                    Value::Null => Ok(false),
+                    Value::$variant(v) => {
+                        out.extend_from_slice(&to_bytes(*v));
+                        Ok(true)
+                    }
                     other => Err(ConvertError::data(format!(
                         concat!("Failed to serialize to ", $type_name, " (was {})"),
                         other.type_name()
@@ -263,27 +230,27 @@ macro_rules! number_converter {
 number_converter!(
     /// Kafka's `ShortConverter`: INT16 as 2 big-endian bytes.
     ShortConverter, Int16, i16, SchemaType::Int16, "short", "ShortDeserializer",
-    |v| v.to_be_bytes().to_vec(), i16::from_be_bytes
+    |v| v.to_be_bytes(), i16::from_be_bytes
 );
 number_converter!(
     /// Kafka's `IntegerConverter`: INT32 as 4 big-endian bytes.
     IntegerConverter, Int32, i32, SchemaType::Int32, "integer", "IntegerDeserializer",
-    |v| v.to_be_bytes().to_vec(), i32::from_be_bytes
+    |v| v.to_be_bytes(), i32::from_be_bytes
 );
 number_converter!(
     /// Kafka's `LongConverter`: INT64 as 8 big-endian bytes.
     LongConverter, Int64, i64, SchemaType::Int64, "long", "LongDeserializer",
-    |v| v.to_be_bytes().to_vec(), i64::from_be_bytes
+    |v| v.to_be_bytes(), i64::from_be_bytes
 );
 number_converter!(
     /// Kafka's `FloatConverter`: FLOAT32 as its 4 raw IEEE 754 bytes, big-endian.
     FloatConverter, Float32, f32, SchemaType::Float32, "float", "FloatDeserializer",
-    |v| v.to_bits().to_be_bytes().to_vec(), |b| f32::from_bits(u32::from_be_bytes(b))
+    |v| v.to_bits().to_be_bytes(), |b| f32::from_bits(u32::from_be_bytes(b))
 );
 number_converter!(
     /// Kafka's `DoubleConverter`: FLOAT64 as 8 IEEE 754 bytes, big-endian, NaNs in the canonical
     /// form (Java's `doubleToLongBits`).
     DoubleConverter, Float64, f64, SchemaType::Float64, "double", "DoubleDeserializer",
-    |v| if v.is_nan() { f64::NAN.to_bits() } else { v.to_bits() }.to_be_bytes().to_vec(),
+    |v| if v.is_nan() { f64::NAN.to_bits() } else { v.to_bits() }.to_be_bytes(),
     |b| f64::from_bits(u64::from_be_bytes(b))
 );

@@ -12,14 +12,14 @@ use crate::java_format::{
 };
 use crate::json::logical::decimal_scale;
 use crate::registry::{converter_type_key, parse_config};
-use crate::{ConvertError, Converter, HeaderConverter};
+use crate::{ConvertError, Converter};
 use base64::Engine;
 use kconnect_plugin_api::config::Width;
 use kconnect_plugin_api::data::{
     DATE_LOGICAL_NAME, DECIMAL_LOGICAL_NAME, TIMESTAMP_LOGICAL_NAME, TIME_LOGICAL_NAME,
 };
 use kconnect_plugin_api::{
-    ConfigDef, ConfigKey, ConfigType, Header, Importance, Schema, SchemaRef, SchemaType, Value,
+    ConfigDef, ConfigKey, ConfigType, Importance, Schema, SchemaRef, SchemaType, Value,
 };
 use std::collections::BTreeMap;
 
@@ -74,21 +74,24 @@ impl Converter for StringConverter {
         self.apply_config(config, if is_key { "key" } else { "value" })
     }
 
-    fn from_connect(
+    fn from_connect_into(
         &mut self,
         _topic: &str,
         schema: Option<&SchemaRef>,
         value: &Value,
-    ) -> Result<Option<Vec<u8>>, ConvertError> {
+        out: &mut Vec<u8>,
+    ) -> Result<bool, ConvertError> {
         if let Value::String(s) = value {
-            return Ok(Some(s.as_bytes().to_vec()));
+            out.extend_from_slice(s.as_bytes());
+            return Ok(true);
         }
         if value.is_null() {
-            return Ok(None);
+            return Ok(false);
         }
         let mut text = String::new();
         push_java_to_string(&mut text, schema.map(|s| &**s), value, 0)?;
-        Ok(Some(text.into_bytes()))
+        out.extend_from_slice(text.as_bytes());
+        Ok(true)
     }
 
     fn to_connect(
@@ -107,29 +110,8 @@ impl Converter for StringConverter {
     }
 }
 
-impl HeaderConverter for StringConverter {
-    fn configure(&mut self, config: &BTreeMap<String, String>) -> Result<(), ConvertError> {
-        self.apply_config(config, "header")
-    }
-
-    fn from_header(
-        &mut self,
-        topic: &str,
-        header: &Header,
-    ) -> Result<Option<Vec<u8>>, ConvertError> {
-        self.from_connect(topic, header.schema.as_ref().into_option(), &header.value)
-    }
-
-    fn to_header(
-        &mut self,
-        topic: &str,
-        key: &str,
-        bytes: Option<&[u8]>,
-    ) -> Result<Header, ConvertError> {
-        let (schema, value) = self.to_connect(topic, bytes)?;
-        Ok(Header::new(key, schema, value))
-    }
-}
+header_via_converter!(StringConverter, |converter, config| converter
+    .apply_config(config, "header"));
 
 /// Appends the Java `toString()` of the object Kafka would hold for `value`.
 pub(crate) fn push_java_to_string(

@@ -16,11 +16,11 @@ mod read;
 mod write;
 
 use crate::registry::{converter_type_key, parse_config};
-use crate::{ConvertError, Converter, HeaderConverter};
+use crate::{ConvertError, Converter};
 use cache::{SchemaJsonCache, SchemaParseCache};
 use kconnect_plugin_api::config::Width;
 use kconnect_plugin_api::{
-    ConfigDef, ConfigKey, ConfigType, Header, Importance, SchemaRef, Validator, Value,
+    ConfigDef, ConfigKey, ConfigType, Importance, SchemaRef, Validator, Value,
 };
 use std::collections::BTreeMap;
 
@@ -187,18 +187,6 @@ impl Converter for JsonConverter {
         self.apply_config(config, if is_key { "key" } else { "value" })
     }
 
-    fn from_connect(
-        &mut self,
-        topic: &str,
-        schema: Option<&SchemaRef>,
-        value: &Value,
-    ) -> Result<Option<Vec<u8>>, ConvertError> {
-        let mut out = Vec::new();
-        Ok(self
-            .from_connect_into(topic, schema, value, &mut out)?
-            .then_some(out))
-    }
-
     fn from_connect_into(
         &mut self,
         _topic: &str,
@@ -289,29 +277,8 @@ impl Converter for JsonConverter {
     }
 }
 
-impl HeaderConverter for JsonConverter {
-    fn configure(&mut self, config: &BTreeMap<String, String>) -> Result<(), ConvertError> {
-        self.apply_config(config, "header")
-    }
-
-    fn from_header(
-        &mut self,
-        topic: &str,
-        header: &Header,
-    ) -> Result<Option<Vec<u8>>, ConvertError> {
-        self.from_connect(topic, header.schema.as_ref().into_option(), &header.value)
-    }
-
-    fn to_header(
-        &mut self,
-        topic: &str,
-        key: &str,
-        bytes: Option<&[u8]>,
-    ) -> Result<Header, ConvertError> {
-        let (schema, value) = self.to_connect(topic, bytes)?;
-        Ok(Header::new(key, schema, value))
-    }
-}
+header_via_converter!(JsonConverter, |converter, config| converter
+    .apply_config(config, "header"));
 
 /// Connect's logical types as this converter needs them.
 pub(crate) mod logical {
