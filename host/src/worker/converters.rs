@@ -34,7 +34,11 @@ impl Converter for PluginConverter {
         value: &Value,
         out: &mut Vec<u8>,
     ) -> Result<bool, ConvertError> {
-        match self.0.from_connect(topic, schema, value).map_err(plugin_error)? {
+        match self
+            .0
+            .from_connect(topic, schema, value)
+            .map_err(plugin_error)?
+        {
             Some(bytes) => {
                 out.extend_from_slice(&bytes);
                 Ok(true)

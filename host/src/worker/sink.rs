@@ -231,6 +231,9 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
         }
 
         batch.clear();
+        // Next offset per partition of what this batch holds; it reaches `consumed` (and so a
+        // commit) only once `put` took the batch.
+        let mut batch_offsets: Vec<(TopicPartition, i64)> = Vec::new();
         let mut failed: Option<WorkerError> = None;
         let mut wait = Duration::from_millis(200);
         while batch.len() < batch_limit {
@@ -253,18 +256,25 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
                             break;
                         }
                     }
-                    let _ = record_consumed(&shared, &message);
+                    note_offset(&mut batch_offsets, &message);
                 }
             }
         }
         // A conversion failure with errors.tolerance=none fails the task; the records before it
         // are still delivered so its offset is where a restart resumes.
-        if !batch.is_empty() {
+        if !batch_offsets.is_empty() {
             let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
-            if let Err(e) = guard.task.put(&batch) {
-                break Err(e.into());
+            if !batch.is_empty() {
+                if let Err(e) = guard.task.put(&batch) {
+                    break Err(e.into());
+                }
             }
-            batch.clear();
+            // A partition revoked while the batch was collected is no longer ours to commit.
+            let owned: Vec<_> = batch_offsets
+                .into_iter()
+                .filter(|(tp, _)| guard.assigned.contains(tp))
+                .collect();
+            guard.consumed.extend(owned);
         }
         if let Some(failure) = failed {
             break Err(failure);
@@ -315,14 +325,21 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
     Ok(())
 }
 
-/// Marks a message delivered so its offset + 1 is committed with the next commit.
-fn record_consumed(shared: &Arc<Mutex<Shared>>, message: &BorrowedMessage<'_>) -> Option<()> {
-    let mut guard = shared.lock().ok()?;
-    guard.consumed.insert(
-        TopicPartition::new(message.topic(), message.partition()),
-        message.offset() + 1,
-    );
-    Some(())
+/// Records `offset + 1` of a message as its partition's next offset; allocates only when the
+/// partition differs from the previous message's, which in a batch is rare.
+fn note_offset(offsets: &mut Vec<(TopicPartition, i64)>, message: &BorrowedMessage<'_>) {
+    let next = message.offset() + 1;
+    match offsets
+        .iter_mut()
+        .rev()
+        .find(|(tp, _)| tp.partition == message.partition() && tp.topic == message.topic())
+    {
+        Some(entry) => entry.1 = next,
+        None => offsets.push((
+            TopicPartition::new(message.topic(), message.partition()),
+            next,
+        )),
+    }
 }
 
 fn to_sink_record(

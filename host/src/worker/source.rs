@@ -7,7 +7,6 @@
 //! never stored, so a restart re-reads from the last stored offsets: at least once, in order.
 
 use super::converters::Converters;
-use super::offsets::offset_key;
 use super::status::{error_trace, State};
 use super::{HostTaskContext, TaskEnv};
 use crate::config::connector::Tolerance;
@@ -21,7 +20,7 @@ use rdkafka::client::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,7 +40,8 @@ struct Batch {
 pub struct OffsetTracker {
     batches: VecDeque<Batch>,
     next_id: u64,
-    committable: HashMap<String, (SourceMap, SourceMap)>,
+    /// Latest acknowledged offset per source partition (few partitions per task: a list).
+    committable: Vec<(SourceMap, SourceMap)>,
     failure: Option<String>,
 }
 
@@ -93,18 +93,25 @@ impl OffsetTracker {
         {
             let batch = self.batches.pop_front().expect("front exists");
             for (partition, offset) in batch.offsets {
-                self.committable
-                    .insert(offset_key("", &partition), (partition, offset));
+                set_latest(&mut self.committable, partition, offset);
             }
         }
     }
 
     fn take_committable(&mut self) -> Vec<(SourceMap, SourceMap)> {
-        self.committable.drain().map(|(_, v)| v).collect()
+        std::mem::take(&mut self.committable)
     }
 
     fn unacknowledged(&self) -> bool {
         !self.batches.is_empty()
+    }
+}
+
+/// Sets `partition`'s offset in a short list, replacing an earlier one.
+fn set_latest(offsets: &mut Vec<(SourceMap, SourceMap)>, partition: SourceMap, offset: SourceMap) {
+    match offsets.iter_mut().rev().find(|(p, _)| *p == partition) {
+        Some(entry) => entry.1 = offset,
+        None => offsets.push((partition, offset)),
     }
 }
 
@@ -190,6 +197,7 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
     let flush_interval = worker.config.offset_flush_interval;
     let mut last_commit = Instant::now();
     let mut retry_backoff = Duration::from_millis(100);
+    let mut paused = false;
     let outcome = loop {
         if env.control.stopping() {
             break Ok(());
@@ -201,14 +209,18 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
         if let Some(failure) = pipeline.failure() {
             break Err(WorkerError::Kafka(failure));
         }
-        if env.control.paused() {
-            if env.status.get().state != State::Paused {
-                env.status.set(State::Paused);
-            }
+        let want_pause = env.control.paused();
+        if want_pause != paused {
+            env.status.set(if want_pause {
+                State::Paused
+            } else {
+                State::Running
+            });
+            paused = want_pause;
+        }
+        if paused {
             std::thread::sleep(Duration::from_millis(100));
             continue;
-        } else if env.status.get().state == State::Paused {
-            env.status.set(State::Running);
         }
         let batch = match task.poll(POLL_TIMEOUT) {
             Ok(batch) => {
@@ -347,15 +359,7 @@ impl Pipeline<'_> {
                 self.send(record, batch_id)?;
                 sent += 1;
             }
-            // The last offset per partition wins; batches usually hold one partition.
-            match offsets
-                .iter_mut()
-                .rev()
-                .find(|(p, _)| *p == source_partition)
-            {
-                Some(entry) => entry.1 = source_offset,
-                None => offsets.push((source_partition, source_offset)),
-            }
+            set_latest(&mut offsets, source_partition, source_offset);
         }
         self.tracker
             .lock()
