@@ -173,11 +173,6 @@ impl StandaloneHerder {
         }
     }
 
-    /// Connectors saved by an earlier run, started before the command-line files.
-    pub fn stored_connectors(&self) -> Result<BTreeMap<String, StoredConnector>, WorkerError> {
-        self.worker.offsets.load_connectors()
-    }
-
     /// Validates (blocking, in the plugin) and fails with Kafka's 400 message on any error.
     async fn validated(&self, config: Properties) -> Result<(Validated, Properties), HerderError> {
         let worker = self.worker.clone();
@@ -407,7 +402,7 @@ impl StandaloneHerder {
     /// Starts the connectors of the stored file and the command line (those win).
     pub async fn start_connectors(&self, from_files: Vec<Properties>) -> Result<(), WorkerError> {
         let mut connectors = self.connectors.lock().await;
-        let stored = self.stored_connectors()?;
+        let stored = self.worker.offsets.load_connectors()?;
         let file_names: BTreeSet<String> = from_files
             .iter()
             .filter_map(|c| c.get("name").cloned())

@@ -69,10 +69,6 @@ impl ClientSettings {
         }
     }
 
-    pub fn bootstrap(&self) -> &str {
-        &self.bootstrap
-    }
-
     fn build(
         &self,
         defaults: &[(&str, String)],

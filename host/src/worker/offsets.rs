@@ -8,7 +8,7 @@
 use crate::error::{Result, WorkerError};
 use kconnect_plugin_api::data::Value;
 use kconnect_plugin_api::record::SourceMap;
-use serde_json::{json, Map as JsonMap, Value as Json};
+use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -83,13 +83,19 @@ pub fn json_to_source_map(json: &Json) -> Option<SourceMap> {
     Some(map)
 }
 
-/// The canonical key of one connector's source partition (`["name",{…}]`, compact JSON).
-pub fn offset_key(connector: &str, partition: &SourceMap) -> String {
-    Json::Array(vec![
+/// The key of one connector's source partition, `["name",{…}]`, and its compact text, which
+/// indexes the store.
+fn offset_key(connector: &str, partition: &SourceMap) -> (String, Json) {
+    let key = Json::Array(vec![
         Json::String(connector.to_string()),
         source_map_to_json(partition),
-    ])
-    .to_string()
+    ]);
+    (key.to_string(), key)
+}
+
+/// The connector a stored key belongs to.
+fn key_connector(key: &Json) -> Option<&str> {
+    key.as_array()?.first()?.as_str()
 }
 
 /// A stored connector: its config and target state.
@@ -101,8 +107,8 @@ pub struct StoredConnector {
 
 pub struct FileOffsetStore {
     path: PathBuf,
-    /// Offset key → offset JSON.
-    offsets: Mutex<BTreeMap<String, Json>>,
+    /// Key text → (key, offset), so a flush writes the parsed key without parsing it again.
+    offsets: Mutex<BTreeMap<String, (Json, Json)>>,
 }
 
 fn store_error(path: &Path, message: impl Into<String>) -> WorkerError {
@@ -144,7 +150,7 @@ impl FileOffsetStore {
                     .map_err(|e| store_error(path, format!("not a kconnect offset file: {e}")))?;
                 entries
                     .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
+                    .map(|(key, offset)| (key.to_string(), (key, offset)))
                     .collect()
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
@@ -160,15 +166,15 @@ impl FileOffsetStore {
         &self.path
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Json>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, (Json, Json)>> {
         self.offsets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The stored offset of a connector's source partition.
     pub fn get(&self, connector: &str, partition: &SourceMap) -> Option<SourceMap> {
         self.lock()
-            .get(&offset_key(connector, partition))
-            .and_then(json_to_source_map)
+            .get(&offset_key(connector, partition).0)
+            .and_then(|(_, offset)| json_to_source_map(offset))
     }
 
     /// Records offsets in memory; [`FileOffsetStore::flush`] makes them durable. `None` deletes.
@@ -179,10 +185,10 @@ impl FileOffsetStore {
     ) {
         let mut map = self.lock();
         for (partition, offset) in offsets {
-            let key = offset_key(connector, &partition);
+            let (text, key) = offset_key(connector, &partition);
             match offset {
-                Some(offset) => map.insert(key, source_map_to_json(&offset)),
-                None => map.remove(&key),
+                Some(offset) => map.insert(text, (key, source_map_to_json(&offset))),
+                None => map.remove(&text),
             };
         }
     }
@@ -190,32 +196,23 @@ impl FileOffsetStore {
     /// Every stored `(partition, offset)` of a connector.
     pub fn connector_offsets(&self, connector: &str) -> Vec<(Json, Json)> {
         self.lock()
-            .iter()
-            .filter_map(|(k, v)| {
-                let key: Json = serde_json::from_str(k).ok()?;
-                let parts = key.as_array()?;
-                (parts.first()?.as_str()? == connector)
-                    .then(|| (parts.get(1).cloned().unwrap_or(Json::Null), v.clone()))
-            })
+            .values()
+            .filter(|(key, _)| key_connector(key) == Some(connector))
+            .map(|(key, offset)| (key.get(1).cloned().unwrap_or(Json::Null), offset.clone()))
             .collect()
     }
 
     /// Drops every offset of a connector (KIP-875 reset).
     pub fn remove_connector(&self, connector: &str) {
-        let prefix = Json::Array(vec![Json::String(connector.to_string())]).to_string();
-        let prefix = &prefix[..prefix.len() - 1]; // `["name"` followed by `,`
         self.lock()
-            .retain(|k, _| !(k.starts_with(prefix) && k[prefix.len()..].starts_with(',')));
+            .retain(|_, (key, _)| key_connector(key) != Some(connector));
     }
 
     /// Writes everything to disk atomically.
     pub fn flush(&self) -> Result<()> {
         let bytes = {
             let map = self.lock();
-            let entries: Vec<(Json, &Json)> = map
-                .iter()
-                .map(|(k, v)| (serde_json::from_str(k).unwrap_or(Json::Null), v))
-                .collect();
+            let entries: Vec<&(Json, Json)> = map.values().collect();
             serde_json::to_vec(&entries).map_err(|e| store_error(&self.path, e.to_string()))?
         };
         write_atomically(&self.path, &bytes)
@@ -250,16 +247,6 @@ impl FileOffsetStore {
             serde_json::to_vec_pretty(connectors).map_err(|e| store_error(&path, e.to_string()))?;
         write_atomically(&path, &bytes)
     }
-}
-
-/// Builds a JSON object from pairs, for messages.
-pub fn json_object(pairs: Vec<(&str, Json)>) -> Json {
-    Json::Object(
-        pairs
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect::<JsonMap<_, _>>(),
-    )
 }
 
 #[cfg(test)]
