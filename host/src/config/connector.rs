@@ -42,20 +42,9 @@ pub struct ConnectorConfig {
     pub raw: Properties,
 }
 
-fn parse<T: std::str::FromStr>(raw: &Properties, key: &str, default: T, what: &str) -> Result<T> {
-    match raw.get(key) {
-        None => Ok(default),
-        Some(v) => v.trim().parse::<T>().map_err(|_| {
-            WorkerError::key(
-                key,
-                format!("Invalid value {v} for configuration {key}: {what}"),
-            )
-        }),
-    }
-}
-
 impl ConnectorConfig {
-    /// Reads the common keys. `name` must already be in `raw`.
+    /// Reads the common keys, checked against [`common_config_def`] so messages match Kafka's and
+    /// `config/validate`'s. `name` must already be in `raw`.
     pub fn from_properties(raw: Properties) -> Result<ConnectorConfig> {
         let name = raw
             .get("name")
@@ -68,75 +57,48 @@ impl ConnectorConfig {
                 )
             })?;
         validate_connector_name(&name).map_err(|m| WorkerError::key("name", m))?;
-        let connector_class = raw
-            .get("connector.class")
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                WorkerError::key(
-                    "connector.class",
-                    "Missing required configuration \"connector.class\" which has no default value.",
-                )
-            })?;
-        let tasks_max: i64 = parse(&raw, "tasks.max", 1, "Not a number of type INT")?;
-        if tasks_max < 1 {
-            return Err(WorkerError::key(
-                "tasks.max",
-                format!("Invalid value {tasks_max} for configuration tasks.max: Value must be at least 1"),
-            ));
+        let def = common_config_def(PluginKind::Source);
+        if let Some(bad) = def
+            .validate(&raw)
+            .into_iter()
+            .find(|v| !v.errors.is_empty())
+        {
+            return Err(WorkerError::key(&bad.name, bad.errors[0].clone()));
         }
-        let errors_tolerance = match raw.get("errors.tolerance").map(|s| s.trim().to_ascii_lowercase()) {
-            None => Tolerance::None,
-            Some(v) if v == "none" => Tolerance::None,
-            Some(v) if v == "all" => Tolerance::All,
-            Some(v) => {
-                return Err(WorkerError::key(
-                    "errors.tolerance",
-                    format!("Invalid value {v} for configuration errors.tolerance: String must be one of: none, all"),
-                ))
-            }
-        };
-        let retry_timeout: i64 =
-            parse(&raw, "errors.retry.timeout", 0, "Not a number of type LONG")?;
-        let retry_delay_max: u64 = parse(
-            &raw,
-            "errors.retry.delay.max.ms",
-            60_000,
-            "Not a number of type LONG",
-        )?;
-        let bool_key = |key: &str| -> Result<bool> {
-            match raw.get(key).map(|s| s.trim().to_ascii_lowercase()) {
-                None => Ok(false),
-                Some(v) if v == "true" => Ok(true),
-                Some(v) if v == "false" => Ok(false),
-                Some(v) => Err(WorkerError::key(
-                    key,
-                    format!("Invalid value {v} for configuration {key}: Expected value to be either true or false"),
-                )),
-            }
-        };
-        let non_empty = |key: &str| {
-            raw.get(key)
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
+        let parsed = def.parse(&raw).map_err(|m| WorkerError::key("config", m))?;
+        let own = |key: &str| parsed.non_empty_string(key).map(str::to_string);
         Ok(ConnectorConfig {
             name,
-            connector_class,
-            plugin_version: non_empty("connector.plugin.version"),
-            tasks_max: tasks_max as usize,
-            key_converter: non_empty("key.converter"),
-            value_converter: non_empty("value.converter"),
-            header_converter: non_empty("header.converter"),
-            errors_tolerance,
-            errors_retry_timeout: match retry_timeout {
+            connector_class: parsed.string("connector.class").to_string(),
+            plugin_version: raw
+                .get("connector.plugin.version")
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
+            tasks_max: parsed.int("tasks.max") as usize,
+            key_converter: own("key.converter"),
+            value_converter: own("value.converter"),
+            header_converter: own("header.converter"),
+            errors_tolerance: if parsed
+                .string("errors.tolerance")
+                .eq_ignore_ascii_case("all")
+            {
+                Tolerance::All
+            } else {
+                Tolerance::None
+            },
+            errors_retry_timeout: match parsed.int("errors.retry.timeout") {
                 -1 => None,
                 ms => Some(Duration::from_millis(ms.max(0) as u64)),
             },
-            errors_retry_delay_max: Duration::from_millis(retry_delay_max),
-            errors_log_enable: bool_key("errors.log.enable")?,
-            errors_log_include_messages: bool_key("errors.log.include.messages")?,
-            dlq_topic: non_empty("errors.deadletterqueue.topic.name"),
+            errors_retry_delay_max: Duration::from_millis(
+                parsed.int("errors.retry.delay.max.ms").max(0) as u64,
+            ),
+            errors_log_enable: parsed.boolean("errors.log.enable"),
+            errors_log_include_messages: parsed.boolean("errors.log.include.messages"),
+            dlq_topic: raw
+                .get("errors.deadletterqueue.topic.name")
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
             raw,
         })
     }

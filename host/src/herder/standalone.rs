@@ -34,7 +34,7 @@ struct TaskRuntime {
 }
 
 struct ConnectorRuntime {
-    config: Properties,
+    config: Arc<ConnectorConfig>,
     kind: PluginKind,
     target: TargetState,
     status: StatusCell,
@@ -106,6 +106,30 @@ fn target_name(target: TargetState) -> &'static str {
     }
 }
 
+/// Asks tasks to stop; returns what signals each one's end.
+fn request_stop(tasks: &mut [TaskRuntime]) -> Vec<std::sync::mpsc::Receiver<()>> {
+    tasks
+        .iter_mut()
+        .filter_map(|t| {
+            t.control.request_stop();
+            t.done.take()
+        })
+        .collect()
+}
+
+/// Waits for task threads to end, until `deadline`; a task still running then is left behind.
+async fn wait_for_tasks(done: Vec<std::sync::mpsc::Receiver<()>>, deadline: Instant) {
+    let _ = tokio::task::spawn_blocking(move || {
+        for rx in done {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if rx.recv_timeout(left).is_err() {
+                log::warn!("a task did not stop within task.shutdown.graceful.timeout.ms; leaving it behind");
+            }
+        }
+    })
+    .await;
+}
+
 /// Runs a blocking closure off the async threads, giving up after `timeout`.
 async fn blocking<T: Send + 'static>(
     timeout: Duration,
@@ -162,7 +186,7 @@ impl StandaloneHerder {
                 (
                     name.clone(),
                     StoredConnector {
-                        config: rt.config.clone(),
+                        config: rt.config.raw.clone(),
                         target_state: target_name(rt.target).to_string(),
                     },
                 )
@@ -206,6 +230,10 @@ impl StandaloneHerder {
         target: TargetState,
     ) -> Result<(), HerderError> {
         let (validated, config) = self.validated(config).await?;
+        let config = Arc::new(
+            ConnectorConfig::from_properties(config)
+                .map_err(|e| HerderError::BadRequest(e.to_string()))?,
+        );
         if let Some(old) = connectors.remove(name) {
             self.stop_runtime(old).await;
         }
@@ -253,11 +281,10 @@ impl StandaloneHerder {
             self.graceful().max(Duration::from_secs(10)),
             "connector start",
             move || {
-                let parsed = ConnectorConfig::from_properties(config.clone())?;
                 let info = validation::resolve_connector(
                     &worker,
-                    &parsed.connector_class,
-                    parsed.plugin_version.as_deref(),
+                    &config.connector_class,
+                    config.plugin_version.as_deref(),
                 )
                 .map_err(|e| WorkerError::Other(e.to_string()))?;
                 let mut handle = worker.registry.new_connector(info)?;
@@ -267,8 +294,8 @@ impl StandaloneHerder {
                     },
                     abi_stable::sabi_trait::TD_Opaque,
                 );
-                handle.start(config, context)?;
-                let task_configs = handle.task_configs(parsed.tasks_max)?;
+                handle.start(config.raw.clone(), context)?;
+                let task_configs = handle.task_configs(config.tasks_max)?;
                 Ok::<_, WorkerError>((handle, task_configs))
             },
         )
@@ -308,7 +335,7 @@ impl StandaloneHerder {
         control.set_paused(runtime.target == TargetState::Paused);
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         let spawn = (|| -> Result<(), WorkerError> {
-            let connector = Arc::new(ConnectorConfig::from_properties(runtime.config.clone())?);
+            let connector = runtime.config.clone();
             let info = validation::resolve_connector(
                 &self.worker,
                 &connector.connector_class,
@@ -324,29 +351,23 @@ impl StandaloneHerder {
                 control: control.clone(),
                 active_topics: runtime.active_topics.clone(),
             };
-            let thread_name = format!("task-{name}-{id}");
-            match runtime.kind {
+            let run: Box<dyn FnOnce() + Send> = match runtime.kind {
                 PluginKind::Source => {
                     let handle = self.worker.registry.new_source_task(info)?;
-                    std::thread::Builder::new()
-                        .name(thread_name)
-                        .spawn(move || {
-                            source::run(env, handle);
-                            let _ = done_tx.send(());
-                        })
-                        .map_err(|e| WorkerError::Other(format!("cannot start a thread: {e}")))?;
+                    Box::new(move || source::run(env, handle))
                 }
                 _ => {
                     let handle = self.worker.registry.new_sink_task(info)?;
-                    std::thread::Builder::new()
-                        .name(thread_name)
-                        .spawn(move || {
-                            sink::run(env, handle);
-                            let _ = done_tx.send(());
-                        })
-                        .map_err(|e| WorkerError::Other(format!("cannot start a thread: {e}")))?;
+                    Box::new(move || sink::run(env, handle))
                 }
-            }
+            };
+            std::thread::Builder::new()
+                .name(format!("task-{name}-{id}"))
+                .spawn(move || {
+                    run();
+                    let _ = done_tx.send(());
+                })
+                .map_err(|e| WorkerError::Other(format!("cannot start a thread: {e}")))?;
             Ok(())
         })();
         if let Err(e) = spawn {
@@ -360,42 +381,31 @@ impl StandaloneHerder {
         }
     }
 
-    /// Stops tasks, then the connector instance, within the graceful timeout in total.
+    /// Stops tasks, then the connector instance.
     async fn stop_runtime(&self, mut runtime: ConnectorRuntime) -> ConnectorRuntime {
         self.stop_tasks(&mut runtime).await;
-        if let Some(handle) = runtime.handle.take() {
-            let result = blocking(self.graceful(), "connector stop", move || {
-                handle.lock().unwrap_or_else(|e| e.into_inner()).stop()
-            })
+        self.stop_instance(runtime.handle.take(), self.graceful())
             .await;
-            match result {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => log::warn!("connector stop failed: {e}"),
-                Err(e) => log::warn!("{e}"),
-            }
-        }
         runtime
     }
 
-    async fn stop_tasks(&self, runtime: &mut ConnectorRuntime) {
-        for task in &runtime.tasks {
-            task.control.request_stop();
-        }
-        let receivers: Vec<_> = runtime
-            .tasks
-            .iter_mut()
-            .filter_map(|t| t.done.take())
-            .collect();
-        let deadline = Instant::now() + self.graceful();
-        let _ = tokio::task::spawn_blocking(move || {
-            for rx in receivers {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if rx.recv_timeout(left).is_err() {
-                    log::warn!("a task did not stop within task.shutdown.graceful.timeout.ms; leaving it behind");
-                }
-            }
+    /// Stops a connector instance, giving up after `timeout`.
+    async fn stop_instance(&self, handle: Option<Arc<Mutex<ConnectorHandle>>>, timeout: Duration) {
+        let Some(handle) = handle else { return };
+        let result = blocking(timeout, "connector stop", move || {
+            handle.lock().unwrap_or_else(|e| e.into_inner()).stop()
         })
         .await;
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => log::warn!("connector stop failed: {e}"),
+            Err(e) => log::warn!("{e}"),
+        }
+    }
+
+    async fn stop_tasks(&self, runtime: &mut ConnectorRuntime) {
+        let done = request_stop(&mut runtime.tasks);
+        wait_for_tasks(done, Instant::now() + self.graceful()).await;
         runtime.tasks.clear();
     }
 
@@ -432,42 +442,21 @@ impl StandaloneHerder {
         Ok(())
     }
 
-    /// Stops every connector (SIGTERM).
+    /// Stops every connector (SIGTERM): all tasks in parallel, then the connector instances, the
+    /// whole bounded by the graceful timeout.
     pub async fn shutdown(&self) {
         let mut connectors = self.connectors.lock().await;
-        let names: Vec<String> = connectors.keys().cloned().collect();
-        let mut stopping = Vec::new();
-        for name in names {
-            if let Some(mut rt) = connectors.remove(&name) {
-                for task in &rt.tasks {
-                    task.control.request_stop();
-                }
-                let handle = rt.handle.take();
-                stopping.push((rt, handle));
-            }
-        }
-        // Tasks of all connectors stop in parallel; the graceful timeout bounds the whole.
         let deadline = Instant::now() + self.graceful();
-        let receivers: Vec<_> = stopping
-            .iter_mut()
-            .flat_map(|(rt, _)| rt.tasks.iter_mut().filter_map(|t| t.done.take()))
+        let done: Vec<_> = connectors
+            .values_mut()
+            .flat_map(|rt| request_stop(&mut rt.tasks))
             .collect();
-        let _ = tokio::task::spawn_blocking(move || {
-            for rx in receivers {
-                let _ = rx.recv_timeout(deadline.saturating_duration_since(Instant::now()));
-            }
-        })
-        .await;
-        for (_, handle) in stopping {
-            if let Some(handle) = handle {
-                let left = deadline
-                    .saturating_duration_since(Instant::now())
-                    .max(Duration::from_millis(100));
-                let _ = blocking(left, "connector stop", move || {
-                    handle.lock().unwrap_or_else(|e| e.into_inner()).stop()
-                })
-                .await;
-            }
+        wait_for_tasks(done, deadline).await;
+        for (_, mut rt) in std::mem::take(&mut *connectors) {
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(100));
+            self.stop_instance(rt.handle.take(), left).await;
         }
         if let Err(e) = self.worker.offsets.flush() {
             log::error!("cannot flush offsets at shutdown: {e}");
@@ -477,7 +466,7 @@ impl StandaloneHerder {
     fn info(name: &str, rt: &ConnectorRuntime) -> ConnectorInfo {
         ConnectorInfo {
             name: name.to_string(),
-            config: mask(&rt.config, &rt.password_keys),
+            config: mask(&rt.config.raw, &rt.password_keys),
             tasks: (0..rt.tasks.len() as u32)
                 .map(|task| ConnectorTaskId {
                     connector: name.to_string(),
@@ -516,12 +505,9 @@ impl StandaloneHerder {
     }
 
     async fn restart_task_locked(&self, name: &str, rt: &mut ConnectorRuntime, id: usize) {
-        if let Some(task) = rt.tasks.get_mut(id) {
-            task.control.request_stop();
-            if let Some(rx) = task.done.take() {
-                let timeout = self.graceful();
-                let _ = tokio::task::spawn_blocking(move || rx.recv_timeout(timeout)).await;
-            }
+        if let Some(task) = rt.tasks.get_mut(id..=id) {
+            let done = request_stop(task);
+            wait_for_tasks(done, Instant::now() + self.graceful()).await;
         }
         if let Some(config) = rt.task_configs.get(id).cloned() {
             let task = self.start_task(name, rt, id as u32, config);
@@ -540,12 +526,7 @@ impl StandaloneHerder {
             }
             (_, TargetState::Stopped) => {
                 self.stop_tasks(rt).await;
-                if let Some(handle) = rt.handle.take() {
-                    let _ = blocking(self.graceful(), "connector stop", move || {
-                        handle.lock().unwrap_or_else(|e| e.into_inner()).stop()
-                    })
-                    .await;
-                }
+                self.stop_instance(rt.handle.take(), self.graceful()).await;
                 rt.task_configs.clear();
                 rt.status.set(State::Stopped);
             }
@@ -613,7 +594,7 @@ impl Herder for StandaloneHerder {
         let connectors = self.connectors.lock().await;
         connectors
             .get(name)
-            .map(|rt| mask(&rt.config, &rt.password_keys))
+            .map(|rt| mask(&rt.config.raw, &rt.password_keys))
             .ok_or_else(|| not_found(name))
     }
 
@@ -649,7 +630,7 @@ impl Herder for StandaloneHerder {
     ) -> Result<ConnectorInfo, HerderError> {
         let mut connectors = self.connectors.lock().await;
         let rt = connectors.get(name).ok_or_else(|| not_found(name))?;
-        let mut config = rt.config.clone();
+        let mut config = rt.config.raw.clone();
         let target = rt.target;
         for (k, v) in patch {
             match v {
@@ -753,17 +734,12 @@ impl Herder for StandaloneHerder {
         }
         if restart_connector && include_tasks && tasks_to_restart.len() == rt.tasks.len() {
             // Whole restart: same as re-applying the config.
-            let config = rt.config.clone();
+            let config = rt.config.raw.clone();
             let target = rt.target;
             self.apply(&mut connectors, name, config, target).await?;
         } else {
             if restart_connector {
-                if let Some(handle) = rt.handle.take() {
-                    let _ = blocking(self.graceful(), "connector stop", move || {
-                        handle.lock().unwrap_or_else(|e| e.into_inner()).stop()
-                    })
-                    .await;
-                }
+                self.stop_instance(rt.handle.take(), self.graceful()).await;
                 // The running tasks keep their configs; new ones apply on their restart.
                 let configs = rt.task_configs.clone();
                 if !self.start_instance(name, rt).await {
