@@ -181,3 +181,73 @@ fn the_seed_sequence_and_status_codes() {
         404
     );
 }
+
+#[test]
+fn sink_offsets_are_the_consumer_groups_and_can_be_altered_and_reset_when_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let rest_port = free_port();
+    let broker = Broker::start();
+    let worker_config = worker_properties(dir.path(), &broker.bootstrap(), rest_port, "");
+    let input = dir.path().join("in.txt");
+    let output = dir.path().join("out.txt");
+    append_lines(&input, &["a".to_string(), "b".to_string(), "c".to_string()]);
+    let source = write_file(
+        dir.path(),
+        "source.properties",
+        &format!(
+            "name=src\nconnector.class=FileStreamSource\nfile={}\ntopic=offsets-test\n",
+            input.display()
+        ),
+    );
+    let sink = write_file(
+        dir.path(),
+        "sink.properties",
+        &format!(
+            "name=snk\nconnector.class=FileStreamSink\nfile={}\ntopics=offsets-test\n",
+            output.display()
+        ),
+    );
+    let mut worker = Worker::standalone(dir.path(), &worker_config, &[&source, &sink], rest_port);
+    worker.wait_ready();
+    wait_until(Duration::from_secs(60), "3 lines in the sink", || {
+        read_lines(&output).len() >= 3
+    });
+
+    assert_eq!(
+        call("PUT", &worker.url("/connectors/snk/stop"), None).0,
+        204
+    );
+    let partition = json!({"kafka_topic": "offsets-test", "kafka_partition": 0});
+    let (status, offsets) = call("GET", &worker.url("/connectors/snk/offsets"), None);
+    assert_eq!(status, 200, "{offsets}");
+    assert_eq!(
+        offsets,
+        json!({"offsets": [{"partition": partition, "offset": {"kafka_offset": 3}}]})
+    );
+
+    let (status, body) = call(
+        "PATCH",
+        &worker.url("/connectors/snk/offsets"),
+        Some(json!({"offsets": [{"partition": partition, "offset": {"kafka_offset": 1}}]})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (_, offsets) = call("GET", &worker.url("/connectors/snk/offsets"), None);
+    assert_eq!(offsets["offsets"][0]["offset"]["kafka_offset"], 1);
+
+    let (status, body) = call("DELETE", &worker.url("/connectors/snk/offsets"), None);
+    assert_eq!(status, 200, "{body}");
+    let (_, offsets) = call("GET", &worker.url("/connectors/snk/offsets"), None);
+    assert_eq!(
+        offsets["offsets"][0]["offset"]["kafka_offset"], 0,
+        "reset to the start of the partition"
+    );
+
+    // Resumed from the reset position, the sink writes the three records again.
+    assert_eq!(
+        call("PUT", &worker.url("/connectors/snk/resume"), None).0,
+        202
+    );
+    wait_until(Duration::from_secs(60), "6 lines in the sink", || {
+        read_lines(&output).len() >= 6
+    });
+}

@@ -137,6 +137,15 @@ impl ConnectorConfig {
         }
     }
 
+    /// The sink's consumer group: `connect-<name>`, or `consumer.override.group.id` when set.
+    pub fn sink_group_id(&self) -> String {
+        self.raw
+            .get("consumer.override.group.id")
+            .map(|g| g.trim().to_string())
+            .filter(|g| !g.is_empty())
+            .unwrap_or_else(|| format!("connect-{}", self.name))
+    }
+
     /// Keys under `prefix`, prefix removed (e.g. `producer.override.`).
     pub fn prefixed(&self, prefix: &str) -> Properties {
         strip_prefix(&self.raw, prefix)

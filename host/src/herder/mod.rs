@@ -4,6 +4,7 @@
 //! - [`validation`]: config checks shared by create, update and `config/validate`.
 
 pub mod resolver;
+pub mod sink_offsets;
 pub mod standalone;
 pub mod validation;
 

@@ -7,9 +7,13 @@
 //! - Connectors created or changed through REST are saved beside the offset file after each
 //!   change; files given on the command line win over saved ones at start.
 
+use super::sink_offsets;
 use super::validation::{self, mask, Validated};
+use crate::config::connector::Subscription;
 use crate::config::{ConnectorConfig, Properties};
 use crate::error::WorkerError;
+use crate::kafka::group_offsets;
+use crate::kafka::ClientSettings;
 use crate::logging::{level_name, parse_level, WorkerLogger};
 use crate::worker::offsets::{json_to_source_map, StoredConnector};
 use crate::worker::status::{error_trace, State, StatusCell, TaskControl};
@@ -548,6 +552,25 @@ impl StandaloneHerder {
         Ok(())
     }
 
+    /// Runs `f` on the sink connector's consumer group, off the async threads.
+    async fn sink_group<T: Send + 'static>(
+        &self,
+        config: Arc<ConnectorConfig>,
+        f: impl FnOnce(&ClientSettings, &str, &Subscription) -> Result<T, WorkerError> + Send + 'static,
+    ) -> Result<T, HerderError> {
+        let subscription = config
+            .subscription()
+            .map_err(|e| HerderError::BadRequest(e.to_string()))?;
+        let worker = self.worker.clone();
+        blocking(
+            Duration::from_secs(30),
+            "consumer group offsets",
+            move || f(&worker.clients, &config.sink_group_id(), &subscription),
+        )
+        .await?
+        .map_err(internal)
+    }
+
     fn require_stopped(name: &str, rt: &ConnectorRuntime) -> Result<(), HerderError> {
         if rt.target != TargetState::Stopped || !rt.tasks.is_empty() {
             return Err(HerderError::BadRequest(format!(
@@ -772,10 +795,15 @@ impl Herder for StandaloneHerder {
     async fn connector_offsets(&self, name: &str) -> Result<ConnectorOffsets, HerderError> {
         let connectors = self.connectors.lock().await;
         let rt = connectors.get(name).ok_or_else(|| not_found(name))?;
-        if rt.kind != PluginKind::Source {
-            return Err(HerderError::BadRequest(
-                "Reading sink connector offsets is not supported by this worker yet".into(),
-            ));
+        if rt.kind == PluginKind::Sink {
+            let config = rt.config.clone();
+            drop(connectors);
+            let offsets = self
+                .sink_group(config, |clients, group, subscription| {
+                    group_offsets::read(clients, group, subscription)
+                })
+                .await?;
+            return Ok(sink_offsets::to_rest(offsets));
         }
         let offsets = self
             .worker
@@ -800,9 +828,15 @@ impl Herder for StandaloneHerder {
         let connectors = self.connectors.lock().await;
         let rt = connectors.get(name).ok_or_else(|| not_found(name))?;
         Self::require_stopped(name, rt)?;
-        if rt.kind != PluginKind::Source {
-            return Err(HerderError::BadRequest(
-                "Altering sink connector offsets is not supported by this worker yet".into(),
+        if rt.kind == PluginKind::Sink {
+            let changes = sink_offsets::from_rest(offsets)?;
+            let config = rt.config.clone();
+            self.sink_group(config, move |clients, group, _| {
+                group_offsets::alter(clients, group, &changes)
+            })
+            .await?;
+            return Ok(Message::new(
+                "The offsets for this connector have been altered successfully",
             ));
         }
         let mut changes = Vec::new();
@@ -825,9 +859,11 @@ impl Herder for StandaloneHerder {
         let connectors = self.connectors.lock().await;
         let rt = connectors.get(name).ok_or_else(|| not_found(name))?;
         Self::require_stopped(name, rt)?;
-        if rt.kind != PluginKind::Source {
-            return Err(HerderError::BadRequest(
-                "Resetting sink connector offsets is not supported by this worker yet".into(),
+        if rt.kind == PluginKind::Sink {
+            let config = rt.config.clone();
+            self.sink_group(config, group_offsets::reset).await?;
+            return Ok(Message::new(
+                "The offsets for this connector have been reset successfully",
             ));
         }
         self.worker.offsets.remove_connector(name);

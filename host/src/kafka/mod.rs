@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod clients;
 pub mod embedded;
+pub mod group_offsets;
 
 pub use admin::TopicAdmin;
 pub use clients::ClientSettings;

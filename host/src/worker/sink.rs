@@ -181,7 +181,7 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
         .clients
         .consumer(
             &overrides,
-            &format!("connect-{}", connector.name),
+            &connector.sink_group_id(),
             &format!("connector-consumer-{}", env.name()),
         )?
         .create_with_context(RebalanceContext {
@@ -318,7 +318,10 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
         guard.stopped = true;
         guard.task.stop()
     };
-    close_consumer(consumer, worker.config.task_shutdown_graceful_timeout);
+    crate::kafka::group_offsets::close_consumer(
+        consumer,
+        worker.config.task_shutdown_graceful_timeout,
+    );
     outcome?;
     stop_result?;
     env.status.set(State::Unassigned);
@@ -419,20 +422,4 @@ fn to_sink_record(
         timestamp_type,
         record,
     }))
-}
-
-/// Dropping a consumer right after a commit has been seen to hang for minutes (rust-rdkafka
-/// #597/#611); drop it on a helper thread and stop waiting after `timeout`.
-fn close_consumer(consumer: BaseConsumer<RebalanceContext>, timeout: Duration) {
-    let (done_tx, done_rx) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("consumer-close".into())
-        .spawn(move || {
-            consumer.unsubscribe();
-            drop(consumer);
-            let _ = done_tx.send(());
-        });
-    if spawned.is_ok() && done_rx.recv_timeout(timeout).is_err() {
-        log::warn!("a consumer did not close within {timeout:?}; leaving it behind");
-    }
 }
