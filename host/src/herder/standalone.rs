@@ -15,6 +15,7 @@ use crate::error::WorkerError;
 use crate::kafka::group_offsets;
 use crate::kafka::ClientSettings;
 use crate::logging::{level_name, parse_level, WorkerLogger};
+use crate::worker::errors::ErrorCounters;
 use crate::worker::offsets::{json_to_source_map, StoredConnector};
 use crate::worker::status::{error_trace, State, StatusCell, TaskControl};
 use crate::worker::{sink, source, ActiveTopics, TaskEnv, WorkerContext};
@@ -33,6 +34,7 @@ use std::time::{Duration, Instant};
 
 struct TaskRuntime {
     status: StatusCell,
+    errors: Arc<ErrorCounters>,
     control: Arc<TaskControl>,
     done: Option<std::sync::mpsc::Receiver<()>>,
 }
@@ -335,6 +337,7 @@ impl StandaloneHerder {
         task_config: Properties,
     ) -> TaskRuntime {
         let status = StatusCell::new(State::Unassigned);
+        let errors = Arc::new(ErrorCounters::default());
         let control = Arc::new(TaskControl::default());
         control.set_paused(runtime.target == TargetState::Paused);
         let (done_tx, done_rx) = std::sync::mpsc::channel();
@@ -354,6 +357,7 @@ impl StandaloneHerder {
                 status: status.clone(),
                 control: control.clone(),
                 active_topics: runtime.active_topics.clone(),
+                errors: errors.clone(),
             };
             let run: Box<dyn FnOnce() + Send> = match runtime.kind {
                 PluginKind::Source => {
@@ -380,6 +384,7 @@ impl StandaloneHerder {
         }
         TaskRuntime {
             status,
+            errors,
             control,
             done: Some(done_rx),
         }
@@ -496,11 +501,16 @@ impl StandaloneHerder {
                 .enumerate()
                 .map(|(id, t)| {
                     let s = t.status.get();
+                    // Error counts ride along in the trace once a record failed.
+                    let trace = match (s.trace, t.errors.summary()) {
+                        (Some(trace), Some(counts)) => Some(format!("{trace}\n{counts}")),
+                        (trace, counts) => trace.or(counts),
+                    };
                     TaskState {
                         id: id as u32,
                         state: rest_state(s.state),
                         worker_id: self.worker_id(),
-                        trace: s.trace,
+                        trace,
                     }
                 })
                 .collect(),

@@ -13,6 +13,14 @@ pub struct Converters {
     pub key: Box<dyn Converter>,
     pub value: Box<dyn Converter>,
     pub header: Box<dyn HeaderConverter>,
+    /// Their class names, for error reports.
+    pub classes: ConverterClasses,
+}
+
+pub struct ConverterClasses {
+    pub key: String,
+    pub value: String,
+    pub header: String,
 }
 
 /// A converter exported by a plugin, seen through the built-in converter trait.
@@ -136,6 +144,11 @@ impl Converters {
                 false,
             )?,
             header,
+            classes: ConverterClasses {
+                key: key_class,
+                value: value_class,
+                header: header_class,
+            },
         })
     }
 }

@@ -5,6 +5,7 @@
 //! - [`sink`]: consumer → converters → transforms → put → flush → commit.
 
 pub mod converters;
+pub mod errors;
 pub mod offsets;
 pub mod sink;
 pub mod source;
@@ -43,6 +44,7 @@ pub struct TaskEnv {
     pub status: StatusCell,
     pub control: Arc<TaskControl>,
     pub active_topics: ActiveTopics,
+    pub errors: Arc<errors::ErrorCounters>,
 }
 
 impl TaskEnv {

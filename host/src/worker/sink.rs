@@ -6,9 +6,10 @@
 //! Rebalance callbacks run inside `poll` on this same thread, so they may use the task directly.
 
 use super::converters::Converters;
+use super::errors::{ErrorHandler, Failure, Origin, Stage};
 use super::status::{error_trace, State};
 use super::{HostTaskContext, TaskEnv};
-use crate::config::connector::{Subscription, Tolerance};
+use crate::config::connector::Subscription;
 use crate::error::{Result, WorkerError};
 use kconnect_loader::SinkTaskHandle;
 use kconnect_plugin_api::{
@@ -33,6 +34,7 @@ struct Shared {
     env: TaskEnv,
     /// Set once the task is stopped: rebalances while the consumer closes must not call it.
     stopped: bool,
+    errors: ErrorHandler,
 }
 
 struct RebalanceContext {
@@ -104,6 +106,42 @@ impl ConsumerContext for RebalanceContext {
     }
 }
 
+const DLQ_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Hands a batch to the task; a retriable failure is retried with capped exponential backoff
+/// (`errors.retry.delay.max.ms`) until it succeeds, the task is stopped, or
+/// `errors.retry.timeout` (when not -1) has passed.
+fn put_with_retries(shared: &mut Shared, batch: &[SinkRecord], env: &TaskEnv) -> Result<()> {
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match shared.task.put(batch) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_retriable() && !env.control.stopping() => {
+                let out_of_time = env
+                    .connector
+                    .errors_retry_timeout
+                    .is_some_and(|limit| !limit.is_zero() && started.elapsed() >= limit);
+                if out_of_time {
+                    return Err(e.into());
+                }
+                shared.errors.counters().note_retry();
+                log::warn!(
+                    "sink task {}: put failed, retrying in {delay:?}: {e}",
+                    env.name()
+                );
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(
+                    env.connector
+                        .errors_retry_delay_max
+                        .max(Duration::from_millis(1)),
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// Asks the task which offsets are safe and commits those.
 fn commit(
     shared: &mut Shared,
@@ -114,6 +152,8 @@ fn commit(
     if offsets.is_empty() {
         return Ok(());
     }
+    // Skipped records must be in the dead letter queue before their offsets are committed.
+    shared.errors.flush(DLQ_FLUSH_TIMEOUT)?;
     let safe = shared.task.pre_commit(offsets)?;
     if safe.is_empty() {
         return Ok(());
@@ -175,6 +215,7 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
         failure: None,
         env: env.clone(),
         stopped: false,
+        errors: ErrorHandler::new(env)?,
     }));
     let overrides = crate::kafka::ClientSettings::connector_overrides(&connector.raw, "consumer");
     let consumer: BaseConsumer<RebalanceContext> = worker
@@ -248,12 +289,12 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
                     match to_sink_record(&message, &mut converters, &mut transforms) {
                         Ok(Some(record)) => batch.push(record),
                         Ok(None) => {}
-                        Err(e) if connector.errors_tolerance == Tolerance::All => {
-                            log::warn!("sink task {}: record skipped: {e}", env.name());
-                        }
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
+                        Err(failure) => {
+                            let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
+                            if let Err(e) = guard.errors.handle(failure, Origin::Sink(&message)) {
+                                failed = Some(e);
+                                break;
+                            }
                         }
                     }
                     note_offset(&mut batch_offsets, &message);
@@ -265,8 +306,8 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
         if !batch_offsets.is_empty() {
             let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
             if !batch.is_empty() {
-                if let Err(e) = guard.task.put(&batch) {
-                    break Err(e.into());
+                if let Err(e) = put_with_retries(&mut guard, &batch, env) {
+                    break Err(e);
                 }
             }
             // A partition revoked while the batch was collected is no longer ours to commit.
@@ -349,46 +390,23 @@ fn to_sink_record(
     message: &BorrowedMessage<'_>,
     converters: &mut Converters,
     transforms: &mut TransformChain,
-) -> Result<Option<SinkRecord>> {
+) -> Result<Option<SinkRecord>, Failure> {
     let topic = message.topic();
-    let where_ = || {
-        format!(
-            "topic {} partition {} offset {}",
-            topic,
-            message.partition(),
-            message.offset()
-        )
-    };
     let (key_schema, key) = converters
         .key
         .to_connect(topic, message.key())
-        .map_err(|e| {
-            WorkerError::Other(format!(
-                "key conversion failed for the record at {}: {e}",
-                where_()
-            ))
-        })?;
+        .map_err(|e| Failure::new(Stage::KeyConverter, &converters.classes.key, e))?;
     let (value_schema, value) = converters
         .value
         .to_connect(topic, message.payload())
-        .map_err(|e| {
-            WorkerError::Other(format!(
-                "value conversion failed for the record at {}: {e}",
-                where_()
-            ))
-        })?;
+        .map_err(|e| Failure::new(Stage::ValueConverter, &converters.classes.value, e))?;
     let mut headers = abi_stable::std_types::RVec::new();
     if let Some(kafka_headers) = message.headers() {
         for header in kafka_headers.iter() {
             let h = converters
                 .header
                 .to_header(topic, header.key, header.value)
-                .map_err(|e| {
-                    WorkerError::Other(format!(
-                        "header conversion failed for the record at {}: {e}",
-                        where_()
-                    ))
-                })?;
+                .map_err(|e| Failure::new(Stage::HeaderConverter, &converters.classes.header, e))?;
             headers.push(h);
         }
     }
@@ -410,12 +428,12 @@ fn to_sink_record(
     let record = if transforms.is_empty() {
         Some(record)
     } else {
-        transforms.apply(record).map_err(|e| {
-            WorkerError::Other(format!(
-                "transformation failed for the record at {}: {e}",
-                where_()
-            ))
-        })?
+        transforms
+            .apply_sink(record, message.offset())
+            .map_err(|e| {
+                let alias = e.alias().unwrap_or("transforms").to_string();
+                Failure::new(Stage::Transformation, alias, e)
+            })?
     };
     Ok(record.map(|record| SinkRecord {
         kafka_offset: message.offset(),

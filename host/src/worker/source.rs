@@ -7,6 +7,7 @@
 //! never stored, so a restart re-reads from the last stored offsets: at least once, in order.
 
 use super::converters::Converters;
+use super::errors::{ErrorHandler, Failure, Origin, Stage};
 use super::status::{error_trace, State};
 use super::{HostTaskContext, TaskEnv};
 use crate::config::connector::Tolerance;
@@ -162,6 +163,7 @@ struct Pipeline<'a> {
     topic_spec: TopicSpec,
     key_buf: Vec<u8>,
     value_buf: Vec<u8>,
+    errors: ErrorHandler,
 }
 
 fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
@@ -185,6 +187,7 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
         topic_spec: topic_spec(&connector.raw),
         key_buf: Vec::with_capacity(64),
         value_buf: Vec::with_capacity(256),
+        errors: ErrorHandler::new(env)?,
     };
 
     let commit_requested = Arc::new(AtomicBool::new(false));
@@ -203,7 +206,9 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
             break Ok(());
         }
         if last_commit.elapsed() >= flush_interval {
-            pipeline.commit_offsets(&mut task);
+            if let Err(e) = pipeline.commit_offsets(&mut task) {
+                break Err(e);
+            }
             last_commit = Instant::now();
         }
         if let Some(failure) = pipeline.failure() {
@@ -232,8 +237,13 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
                     "source task {} poll failed, retrying in {retry_backoff:?}: {e}",
                     env.name()
                 );
+                pipeline.errors.counters().note_retry();
                 std::thread::sleep(retry_backoff);
-                retry_backoff = (retry_backoff * 2).min(Duration::from_secs(10));
+                retry_backoff = (retry_backoff * 2).min(
+                    connector
+                        .errors_retry_delay_max
+                        .max(Duration::from_millis(1)),
+                );
                 continue;
             }
             Err(e) => break Err(e.into()),
@@ -252,7 +262,7 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
     let _ = pipeline
         .producer
         .flush(deadline.saturating_duration_since(Instant::now()));
-    pipeline.commit_offsets(&mut task);
+    let committed = pipeline.commit_offsets(&mut task);
     if pipeline
         .tracker
         .lock()
@@ -262,6 +272,7 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
         log::warn!("source task {}: some records were not acknowledged before shutdown; they will be sent again", env.name());
     }
     outcome?;
+    committed?;
     stop_result.map_err(WorkerError::from)?;
     env.status.set(State::Unassigned);
     Ok(())
@@ -297,14 +308,17 @@ impl Pipeline<'_> {
     }
 
     /// Stores the acknowledged offsets and tells the task.
-    fn commit_offsets(&mut self, task: &mut SourceTaskHandle) {
+    /// Stores the acknowledged offsets once the dead letter queue holds the records skipped before
+    /// them; an unacknowledged queue fails the task.
+    fn commit_offsets(&mut self, task: &mut SourceTaskHandle) -> Result<()> {
+        self.errors.flush(Duration::from_secs(30))?;
         let offsets = self
             .tracker
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take_committable();
         if offsets.is_empty() {
-            return;
+            return Ok(());
         }
         let store = &self.env.worker.offsets;
         store.put(
@@ -324,6 +338,7 @@ impl Pipeline<'_> {
                 e.code()
             ),
         }
+        Ok(())
     }
 
     fn ensure_topic(&mut self, topic: &str) -> Result<()> {
@@ -355,9 +370,24 @@ impl Pipeline<'_> {
                 source_offset,
                 record,
             } = source_record;
-            if let Some(record) = self.transform(record)? {
-                self.send(record, batch_id)?;
-                sent += 1;
+            let outcome = match self.transform(record) {
+                Ok(Some(record)) => match self.send(&record, batch_id)? {
+                    Ok(()) => {
+                        sent += 1;
+                        Ok(())
+                    }
+                    Err(failure) => Err((failure, Some(record))),
+                },
+                Ok(None) => Ok(()),
+                Err(failed) => Err(*failed),
+            };
+            if let Err((failure, record)) = outcome {
+                let origin = Origin::Source {
+                    record: record.as_ref(),
+                    partition: &source_partition,
+                    offset: &source_offset,
+                };
+                self.errors.handle(failure, origin)?;
             }
             set_latest(&mut offsets, source_partition, source_offset);
         }
@@ -368,48 +398,58 @@ impl Pipeline<'_> {
         Ok(())
     }
 
-    fn transform(&mut self, record: ConnectRecord) -> Result<Option<ConnectRecord>> {
+    /// Applies the chain. On failure the record is given back only when errors are tolerated
+    /// (it is then logged or dead-lettered); keeping a copy costs a clone per record.
+    #[allow(clippy::type_complexity)]
+    fn transform(
+        &mut self,
+        record: ConnectRecord,
+    ) -> Result<Option<ConnectRecord>, Box<(Failure, Option<ConnectRecord>)>> {
         if self.transforms.is_empty() {
             return Ok(Some(record));
         }
-        match self.transforms.apply(record) {
-            Ok(r) => Ok(r),
-            Err(e) if self.env.connector.errors_tolerance == Tolerance::All => {
-                log::warn!(
-                    "source task {}: record skipped, transformation failed: {e}",
-                    self.env.name()
-                );
-                Ok(None)
-            }
-            Err(e) => Err(WorkerError::Other(format!("transformation failed: {e}"))),
-        }
+        let kept = (self.env.connector.errors_tolerance == Tolerance::All).then(|| record.clone());
+        self.transforms.apply(record).map_err(|e| {
+            let alias = e.alias().unwrap_or("transforms").to_string();
+            Box::new((Failure::new(Stage::Transformation, alias, e), kept))
+        })
     }
 
-    fn send(&mut self, record: ConnectRecord, batch_id: u64) -> Result<()> {
+    /// Converts and hands one record to the producer. The outer error stops the task; the inner
+    /// one is a record that failed a converter.
+    fn send(&mut self, record: &ConnectRecord, batch_id: u64) -> Result<Result<(), Failure>> {
         let topic = record.topic.as_str();
         self.ensure_topic(topic)?;
         let converted = (|| {
+            let classes = &self.converters.classes;
             self.key_buf.clear();
             self.value_buf.clear();
             let has_key = !record.key.is_null()
-                && self.converters.key.from_connect_into(
+                && self
+                    .converters
+                    .key
+                    .from_connect_into(topic, record.key_schema(), &record.key, &mut self.key_buf)
+                    .map_err(|e| Failure::new(Stage::KeyConverter, &classes.key, e))?;
+            let has_value = self
+                .converters
+                .value
+                .from_connect_into(
                     topic,
-                    record.key_schema(),
-                    &record.key,
-                    &mut self.key_buf,
-                )?;
-            let has_value = self.converters.value.from_connect_into(
-                topic,
-                record.value_schema(),
-                &record.value,
-                &mut self.value_buf,
-            )?;
+                    record.value_schema(),
+                    &record.value,
+                    &mut self.value_buf,
+                )
+                .map_err(|e| Failure::new(Stage::ValueConverter, &classes.value, e))?;
             let headers = if record.headers.is_empty() {
                 None
             } else {
                 let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
                 for header in record.headers.iter() {
-                    let bytes = self.converters.header.from_header(topic, header)?;
+                    let bytes = self
+                        .converters
+                        .header
+                        .from_header(topic, header)
+                        .map_err(|e| Failure::new(Stage::HeaderConverter, &classes.header, e))?;
                     headers = headers.insert(KafkaHeader {
                         key: header.key.as_str(),
                         value: bytes.as_deref(),
@@ -417,22 +457,11 @@ impl Pipeline<'_> {
                 }
                 Some(headers)
             };
-            Ok::<_, kconnect_convert::ConvertError>((has_key, has_value, headers))
+            Ok((has_key, has_value, headers))
         })();
         let (has_key, has_value, headers) = match converted {
             Ok(c) => c,
-            Err(e) if self.env.connector.errors_tolerance == Tolerance::All => {
-                log::warn!(
-                    "source task {}: record for topic {topic} skipped, conversion failed: {e}",
-                    self.env.name()
-                );
-                return Ok(());
-            }
-            Err(e) => {
-                return Err(WorkerError::Other(format!(
-                    "conversion of a record for topic {topic} failed: {e}"
-                )))
-            }
+            Err(failure) => return Ok(Err(failure)),
         };
         let mut message: BaseRecord<'_, [u8], [u8], usize> =
             BaseRecord::with_opaque_to(topic, batch_id as usize);
@@ -453,7 +482,7 @@ impl Pipeline<'_> {
         }
         loop {
             match self.producer.send(message) {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(Ok(())),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
                     // The local queue is full: wait for the broker to catch up.
                     message = returned;
