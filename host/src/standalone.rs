@@ -124,6 +124,7 @@ impl Standalone {
             rest.stop().await;
             return Err(e);
         }
+        tokio::spawn(herder.clone().supervise_failed_tasks());
         herder.set_ready();
         log::info!(
             "kconnect standalone worker started in {:?}",

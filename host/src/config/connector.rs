@@ -39,6 +39,9 @@ pub struct ConnectorConfig {
     pub errors_log_enable: bool,
     pub errors_log_include_messages: bool,
     pub dlq_topic: Option<String>,
+    /// kconnect's opt-in restart of FAILED tasks: the longest wait between attempts, or `None`
+    /// when `errors.task.restart.enable` is off (the default, as in Kafka).
+    pub task_restart_backoff_max: Option<Duration>,
     pub raw: Properties,
 }
 
@@ -95,6 +98,12 @@ impl ConnectorConfig {
             ),
             errors_log_enable: parsed.boolean("errors.log.enable"),
             errors_log_include_messages: parsed.boolean("errors.log.include.messages"),
+            task_restart_backoff_max:
+                parsed.boolean("errors.task.restart.enable").then(|| {
+                    Duration::from_millis(
+                        parsed.int("errors.task.restart.backoff.max.ms").max(1) as u64
+                    )
+                }),
             dlq_topic: raw
                 .get("errors.deadletterqueue.topic.name")
                 .map(|s| s.trim().to_string())
@@ -298,6 +307,28 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 "Log each error and failed operation.",
             )
             .group(errors, 4),
+        )
+        .define(
+            ConfigKey::optional(
+                "errors.task.restart.enable",
+                ConfigType::Boolean,
+                "false",
+                "kconnect: restart FAILED tasks automatically, with capped exponential backoff.",
+            )
+            .group(errors, 9),
+        )
+        .define(
+            ConfigKey::optional(
+                "errors.task.restart.backoff.max.ms",
+                ConfigType::Long,
+                "60000",
+                "kconnect: longest wait between automatic restarts of a FAILED task, in ms.",
+            )
+            .validator(Validator::Range {
+                min: Some(1.0),
+                max: None,
+            })
+            .group(errors, 10),
         )
         .define(
             ConfigKey::optional(

@@ -49,6 +49,8 @@ struct ConnectorRuntime {
     tasks: Vec<TaskRuntime>,
     password_keys: BTreeSet<String>,
     active_topics: ActiveTopics,
+    /// Automatic restarts per task index: attempts so far and when the next one is due.
+    restarts: BTreeMap<usize, (u32, Option<Instant>)>,
 }
 
 pub struct StandaloneHerder {
@@ -253,6 +255,7 @@ impl StandaloneHerder {
             tasks: Vec::new(),
             password_keys: validated.password_keys,
             active_topics: ActiveTopics::default(),
+            restarts: BTreeMap::new(),
         };
         self.start_runtime(name, &mut runtime).await;
         connectors.insert(name.to_string(), runtime);
@@ -449,6 +452,47 @@ impl StandaloneHerder {
         }
         self.save(&connectors);
         Ok(())
+    }
+
+    /// Restarts FAILED tasks of connectors with `errors.task.restart.enable=true`, waiting
+    /// 1 s, 2 s, 4 s… (capped by `errors.task.restart.backoff.max.ms`) between attempts. Runs
+    /// until the process ends.
+    pub async fn supervise_failed_tasks(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let mut connectors = self.connectors.lock().await;
+            let names: Vec<String> = connectors.keys().cloned().collect();
+            for name in names {
+                let Some(rt) = connectors.get_mut(&name) else {
+                    continue;
+                };
+                let Some(max_backoff) = rt.config.task_restart_backoff_max else {
+                    continue;
+                };
+                if rt.target != TargetState::Running {
+                    continue;
+                }
+                for id in 0..rt.tasks.len() {
+                    if rt.tasks[id].status.get().state != State::Failed {
+                        continue;
+                    }
+                    let now = Instant::now();
+                    let (attempts, due) = rt.restarts.entry(id).or_insert((0, None));
+                    let backoff = Duration::from_secs(1)
+                        .saturating_mul(1 << (*attempts).min(20))
+                        .min(max_backoff);
+                    let due = *due.get_or_insert(now + backoff);
+                    if now < due {
+                        continue;
+                    }
+                    let attempt = *attempts + 1;
+                    rt.restarts.insert(id, (attempt, None));
+                    log::info!("restarting failed task {name}-{id} (automatic restart {attempt})");
+                    self.restart_task_locked(&name, rt, id).await;
+                }
+            }
+        }
     }
 
     /// Stops every connector (SIGTERM): all tasks in parallel, then the connector instances, the
