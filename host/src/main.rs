@@ -79,7 +79,9 @@ fn run_standalone(worker_config: PathBuf, connector_configs: Vec<PathBuf>) -> an
         let worker = Standalone::start(worker_config, connector_configs)
             .await
             .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+        notify_systemd_ready(&worker);
         wait_for_signal().await;
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
         log::info!(
             "stopping: finishing tasks and flushing offsets (a second signal exits at once)"
         );
@@ -95,6 +97,29 @@ fn run_standalone(worker_config: PathBuf, connector_configs: Vec<PathBuf>) -> an
     // Abandoned plugin threads must not keep the process alive.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     Ok(())
+}
+
+/// Tells systemd (`Type=notify`) the worker is ready — the REST listener is up and plugins and
+/// connectors are loaded — and, under `WatchdogSec`, keeps pinging it from the async runtime, so a
+/// stuck runtime gets the service restarted. Without `NOTIFY_SOCKET` this does nothing.
+fn notify_systemd_ready(worker: &Standalone) {
+    let status = format!("REST API on {:?}", worker.rest.local_addrs());
+    if let Err(e) = sd_notify::notify(&[
+        sd_notify::NotifyState::Ready,
+        sd_notify::NotifyState::Status(&status),
+    ]) {
+        log::warn!("cannot notify systemd: {e}");
+    }
+    if let Some(interval) = sd_notify::watchdog_enabled() {
+        log::info!("systemd watchdog every {interval:?}");
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval / 2);
+            loop {
+                tick.tick().await;
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+            }
+        });
+    }
 }
 
 async fn wait_for_signal() {

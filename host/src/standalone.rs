@@ -10,11 +10,13 @@ use crate::error::{Result, WorkerError};
 use crate::herder::standalone::{LoggerControl, StandaloneHerder};
 use crate::kafka::embedded::EMBEDDED_LIMITS;
 use crate::kafka::{ClientSettings, EmbeddedBroker, TopicAdmin};
+use crate::worker::metrics::WorkerMetrics;
 use crate::worker::offsets::FileOffsetStore;
 use crate::worker::WorkerContext;
 use kconnect_loader::PluginRegistry;
 use kconnect_rest::{RestConfig, RestServer};
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -93,7 +95,12 @@ impl Standalone {
             clients,
             admin: admin.clone(),
             offsets,
+            metrics: Arc::new(WorkerMetrics::default()),
         });
+        worker
+            .metrics
+            .plugin_load_failures
+            .store(worker.registry.failures().len() as u64, Ordering::Relaxed);
         let herder = Arc::new(StandaloneHerder::new(worker.clone()));
         let rest = RestServer::start(rest_config, herder.clone(), Arc::new(LoggerControl))
             .await

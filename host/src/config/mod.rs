@@ -2,6 +2,7 @@
 
 pub mod connector;
 pub mod files;
+pub mod providers;
 pub mod worker;
 
 pub use connector::ConnectorConfig;

@@ -16,6 +16,7 @@ use crate::kafka::group_offsets;
 use crate::kafka::ClientSettings;
 use crate::logging::{level_name, parse_level, WorkerLogger};
 use crate::worker::errors::ErrorCounters;
+use crate::worker::metrics::{TaskEntry, TaskMetrics};
 use crate::worker::offsets::{json_to_source_map, StoredConnector};
 use crate::worker::status::{error_trace, State, StatusCell, TaskControl};
 use crate::worker::{sink, source, ActiveTopics, TaskEnv, WorkerContext};
@@ -187,7 +188,12 @@ impl StandaloneHerder {
         self.worker.config.task_shutdown_graceful_timeout
     }
 
+    /// Persists the connectors (standalone) and updates the worker's connector count.
     fn save(&self, connectors: &BTreeMap<String, ConnectorRuntime>) {
+        self.worker.metrics.connectors.store(
+            connectors.len() as i64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let stored: BTreeMap<String, StoredConnector> = connectors
             .iter()
             .map(|(name, rt)| {
@@ -341,6 +347,21 @@ impl StandaloneHerder {
     ) -> TaskRuntime {
         let status = StatusCell::new(State::Unassigned);
         let errors = Arc::new(ErrorCounters::default());
+        let metrics = Arc::new(TaskMetrics::default());
+        self.worker.metrics.register_task(
+            name,
+            id,
+            TaskEntry {
+                kind: if runtime.kind == PluginKind::Source {
+                    "source"
+                } else {
+                    "sink"
+                },
+                status: status.clone(),
+                metrics: metrics.clone(),
+                errors: errors.clone(),
+            },
+        );
         let control = Arc::new(TaskControl::default());
         control.set_paused(runtime.target == TargetState::Paused);
         let (done_tx, done_rx) = std::sync::mpsc::channel();
@@ -361,6 +382,7 @@ impl StandaloneHerder {
                 control: control.clone(),
                 active_topics: runtime.active_topics.clone(),
                 errors: errors.clone(),
+                metrics,
             };
             let run: Box<dyn FnOnce() + Send> = match runtime.kind {
                 PluginKind::Source => {
@@ -419,6 +441,7 @@ impl StandaloneHerder {
         let done = request_stop(&mut runtime.tasks);
         wait_for_tasks(done, Instant::now() + self.graceful()).await;
         runtime.tasks.clear();
+        self.worker.metrics.remove_connector(&runtime.config.name);
     }
 
     /// Starts the connectors of the stored file and the command line (those win).

@@ -6,6 +6,7 @@
 
 pub mod converters;
 pub mod errors;
+pub mod metrics;
 pub mod offsets;
 pub mod sink;
 pub mod source;
@@ -29,6 +30,7 @@ pub struct WorkerContext {
     pub clients: ClientSettings,
     pub admin: TopicAdmin,
     pub offsets: Arc<FileOffsetStore>,
+    pub metrics: Arc<metrics::WorkerMetrics>,
 }
 
 /// Topics a connector produced to or consumed from (KIP-558).
@@ -45,6 +47,7 @@ pub struct TaskEnv {
     pub control: Arc<TaskControl>,
     pub active_topics: ActiveTopics,
     pub errors: Arc<errors::ErrorCounters>,
+    pub metrics: Arc<metrics::TaskMetrics>,
 }
 
 impl TaskEnv {

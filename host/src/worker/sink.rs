@@ -7,6 +7,7 @@
 
 use super::converters::Converters;
 use super::errors::{ErrorHandler, Failure, Origin, Stage};
+use super::metrics::TaskMetrics;
 use super::status::{error_trace, State};
 use super::{HostTaskContext, TaskEnv};
 use crate::config::connector::Subscription;
@@ -90,6 +91,12 @@ impl ConsumerContext for RebalanceContext {
             if shared.stopped {
                 return;
             }
+            shared
+                .env
+                .worker
+                .metrics
+                .rebalances
+                .fetch_add(1, Ordering::Relaxed);
             for tp in &assigned {
                 shared.env.note_topic(&tp.topic);
                 shared.assigned.insert(tp.clone());
@@ -114,9 +121,20 @@ const DLQ_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
 fn put_with_retries(shared: &mut Shared, batch: &[SinkRecord], env: &TaskEnv) -> Result<()> {
     let started = Instant::now();
     let mut delay = Duration::from_millis(100);
+    let metrics = &env.metrics;
     loop {
+        let called_at = Instant::now();
         match shared.task.put(batch) {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                metrics
+                    .call_seconds
+                    .observe(called_at.elapsed().as_secs_f64());
+                metrics.batch_size.observe(batch.len() as f64);
+                metrics
+                    .records_out
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                return Ok(());
+            }
             Err(e) if e.is_retriable() && !env.control.stopping() => {
                 let out_of_time = env
                     .connector
@@ -166,8 +184,29 @@ fn commit(
             Offset::Offset(po.offset),
         )?;
     }
-    consumer.commit(&list, mode)?;
+    let committed = consumer.commit(&list, mode);
+    shared.env.metrics.committed(committed.is_ok());
+    committed?;
     Ok(())
+}
+
+/// Records not yet read in the assigned partitions, for the lag gauge (a watermark request per
+/// partition, made once per commit interval).
+fn update_lag(consumer: &BaseConsumer<RebalanceContext>, metrics: &TaskMetrics) {
+    let Ok(positions) = consumer.position() else {
+        return;
+    };
+    let mut lag = 0;
+    for e in positions.elements() {
+        if let Offset::Offset(position) = e.offset() {
+            if let Ok((_, high)) =
+                consumer.fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(1))
+            {
+                lag += (high - position).max(0);
+            }
+        }
+    }
+    metrics.consumer_lag.store(lag, Ordering::Relaxed);
 }
 
 /// Runs a sink task on the calling thread until it is stopped or fails.
@@ -276,6 +315,7 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
         // commit) only once `put` took the batch.
         let mut batch_offsets: Vec<(TopicPartition, i64)> = Vec::new();
         let mut failed: Option<WorkerError> = None;
+        let mut read = 0u64;
         let mut wait = Duration::from_millis(200);
         while batch.len() < batch_limit {
             match consumer.poll(wait) {
@@ -286,6 +326,7 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
                 }
                 Some(Ok(message)) => {
                     wait = Duration::ZERO;
+                    read += 1;
                     match to_sink_record(&message, &mut converters, &mut transforms) {
                         Ok(Some(record)) => batch.push(record),
                         Ok(None) => {}
@@ -303,6 +344,9 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
         }
         // A conversion failure with errors.tolerance=none fails the task; the records before it
         // are still delivered so its offset is where a restart resumes.
+        if read > 0 {
+            env.metrics.records_in.fetch_add(read, Ordering::Relaxed);
+        }
         if !batch_offsets.is_empty() {
             let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
             if !batch.is_empty() {
@@ -334,6 +378,8 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
             if let Err(e) = commit(&mut guard, &consumer, offsets, CommitMode::Async) {
                 log::warn!("sink task {}: offset commit failed: {e}", env.name());
             }
+            drop(guard);
+            update_lag(&consumer, &env.metrics);
             last_commit = Instant::now();
         }
     };

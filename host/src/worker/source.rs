@@ -8,6 +8,7 @@
 
 use super::converters::Converters;
 use super::errors::{ErrorHandler, Failure, Origin, Stage};
+use super::metrics::TaskMetrics;
 use super::status::{error_trace, State};
 use super::{HostTaskContext, TaskEnv};
 use crate::config::connector::Tolerance;
@@ -22,7 +23,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -119,6 +120,7 @@ fn set_latest(offsets: &mut Vec<(SourceMap, SourceMap)>, partition: SourceMap, o
 /// Counts acknowledgements into the tracker; runs on the producer's polling thread.
 struct AckContext {
     tracker: Arc<Mutex<OffsetTracker>>,
+    metrics: Arc<TaskMetrics>,
 }
 
 impl ClientContext for AckContext {}
@@ -131,6 +133,9 @@ impl ProducerContext for AckContext {
             use rdkafka::Message;
             format!("delivery to topic {} failed: {e}", message.topic())
         });
+        if error.is_none() {
+            self.metrics.records_out.fetch_add(1, Ordering::Relaxed);
+        }
         self.tracker
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -176,6 +181,7 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
         .producer(&overrides, &format!("connector-producer-{}", env.name()))?
         .create_with_context(AckContext {
             tracker: tracker.clone(),
+            metrics: env.metrics.clone(),
         })?;
     let mut pipeline = Pipeline {
         env,
@@ -227,9 +233,20 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
             std::thread::sleep(Duration::from_millis(100));
             continue;
         }
+        let polled_at = Instant::now();
         let batch = match task.poll(POLL_TIMEOUT) {
             Ok(batch) => {
                 retry_backoff = Duration::from_millis(100);
+                let metrics = &env.metrics;
+                metrics
+                    .call_seconds
+                    .observe(polled_at.elapsed().as_secs_f64());
+                if !batch.is_empty() {
+                    metrics.batch_size.observe(batch.len() as f64);
+                    metrics
+                        .records_in
+                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                }
                 batch
             }
             Err(e) if e.is_retriable() => {
@@ -325,7 +342,9 @@ impl Pipeline<'_> {
             &self.env.connector.name,
             offsets.into_iter().map(|(p, o)| (p, Some(o))),
         );
-        match store.flush() {
+        let flushed = store.flush();
+        self.env.metrics.committed(flushed.is_ok());
+        match flushed {
             Ok(()) => {
                 if let Err(e) = task.commit() {
                     log::warn!("source task {} commit failed: {e}", self.env.name());
