@@ -678,6 +678,10 @@ impl Herder for StandaloneHerder {
         }
     }
 
+    async fn metrics(&self) -> String {
+        self.worker.metrics.render()
+    }
+
     async fn connectors(&self) -> Vec<String> {
         self.connectors.lock().await.keys().cloned().collect()
     }

@@ -59,6 +59,10 @@ pub trait Herder: Send + Sync + 'static {
     async fn server_info(&self) -> ServerInfo;
     /// `GET /health`.
     async fn health(&self) -> Health;
+    /// `GET /metrics`: Prometheus text exposition; empty when the worker keeps no metrics.
+    async fn metrics(&self) -> String {
+        String::new()
+    }
     /// Names of all connectors, in the order to list them.
     async fn connectors(&self) -> Vec<String>;
     async fn connector_info(&self, name: &str) -> Result<ConnectorInfo, HerderError>;

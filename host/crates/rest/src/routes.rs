@@ -95,6 +95,12 @@ pub static ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: HttpMethod::Get,
+        path: "/metrics",
+        summary: "Worker, connector and task metrics in Prometheus text format",
+        attach: |route| route.to(metrics),
+    },
+    RouteSpec {
+        method: HttpMethod::Get,
         path: "/openapi.json",
         summary: "This API's OpenAPI document",
         attach: |route| route.to(openapi),
@@ -400,6 +406,13 @@ async fn health(state: Data<AppState>) -> Answer {
         Health::Unhealthy(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     Ok(json(status, &WorkerStatus::from_health(&health)))
+}
+
+async fn metrics(state: Data<AppState>) -> Answer {
+    let text = state.call(state.herder.metrics()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text))
 }
 
 async fn openapi() -> HttpResponse {
