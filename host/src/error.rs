@@ -15,6 +15,9 @@ pub enum WorkerError {
     /// A Kafka client could not be created or a Kafka request failed.
     #[error("kafka: {0}")]
     Kafka(String),
+    /// A `${provider:path:key}` placeholder could not be resolved.
+    #[error("{0}")]
+    ConfigProvider(#[from] crate::config::providers::ProviderError),
     /// A plugin call failed.
     #[error("{0}")]
     Plugin(#[from] ConnectError),
@@ -39,6 +42,7 @@ impl WorkerError {
             WorkerError::ConfigFile { .. } => "KC-CONFIG-FILE",
             WorkerError::ConfigKey { .. } => "KC-CONFIG-KEY",
             WorkerError::Kafka(_) => "KC-KAFKA",
+            WorkerError::ConfigProvider(_) => "KC-CONFIG-PROVIDER",
             WorkerError::Plugin(_) => "KC-PLUGIN",
             WorkerError::Loader(_) => "KC-LOADER",
             WorkerError::Store { .. } => "KC-STORE",

@@ -5,6 +5,7 @@
 //! ready. Shutdown on SIGTERM/SIGINT stops tasks within `task.shutdown.graceful.timeout.ms`,
 //! flushes offsets and exits 0; a second signal exits at once.
 
+use crate::config::providers::ConfigProviders;
 use crate::config::{read_properties, ConnectorConfig, Properties, WorkerConfig};
 use crate::error::{Result, WorkerError};
 use crate::herder::standalone::{LoggerControl, StandaloneHerder};
@@ -46,6 +47,9 @@ impl Standalone {
     pub async fn start(worker_file: PathBuf, connector_files: Vec<PathBuf>) -> Result<Standalone> {
         let started = Instant::now();
         let raw = read_properties(&worker_file)?;
+        // Placeholders in the worker file itself are resolved once, at start, as Kafka does.
+        let providers = ConfigProviders::from_worker_config(&raw)?;
+        let raw = providers.resolve(&raw)?;
         let config = WorkerConfig::from_properties(raw).map_err(|e| WorkerError::ConfigFile {
             path: worker_file.clone(),
             message: e.to_string(),
@@ -96,6 +100,7 @@ impl Standalone {
             admin: admin.clone(),
             offsets,
             metrics: Arc::new(WorkerMetrics::default()),
+            providers,
         });
         worker
             .metrics

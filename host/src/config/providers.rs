@@ -933,10 +933,16 @@ mod tests {
                 let text = value.get(placeholder.span.clone());
                 prop_assert!(text.is_some());
                 let text = text.unwrap_or_default();
-                prop_assert!(text.starts_with("${") && text.ends_with('}'));
+                prop_assert!(text.starts_with("${") && text.ends_with('}'), "span {:?}", text);
                 prop_assert!(placeholder.span.start >= previous_end);
-                prop_assert!(!placeholder.provider.contains([':', '}']));
-                prop_assert!(!placeholder.path.contains('}') && !placeholder.key.contains('}'));
+                prop_assert!(
+                    !placeholder.provider.contains([':', '}']),
+                    "provider {:?}", placeholder.provider
+                );
+                prop_assert!(
+                    !placeholder.path.contains('}') && !placeholder.key.contains('}'),
+                    "path {:?}, key {:?}", placeholder.path, placeholder.key
+                );
                 previous_end = placeholder.span.end;
             }
         }

@@ -115,6 +115,19 @@ fn target_name(target: TargetState) -> &'static str {
     }
 }
 
+/// Puts placeholders back into a task config the connector built from resolved values, so that
+/// secrets never reach stored or listed task configs (Kafka's `reverseTransform`).
+fn unresolve(mut task: Properties, raw: &Properties, resolved: &Properties) -> Properties {
+    for (key, value) in task.iter_mut() {
+        if let (Some(raw_value), Some(resolved_value)) = (raw.get(key), resolved.get(key)) {
+            if raw_value != resolved_value && value == resolved_value {
+                *value = raw_value.clone();
+            }
+        }
+    }
+    task
+}
+
 /// Asks tasks to stop; returns what signals each one's end.
 fn request_stop(tasks: &mut [TaskRuntime]) -> Vec<std::sync::mpsc::Receiver<()>> {
     tasks
@@ -309,8 +322,13 @@ impl StandaloneHerder {
                     },
                     abi_stable::sabi_trait::TD_Opaque,
                 );
-                handle.start(config.raw.clone(), context)?;
-                let task_configs = handle.task_configs(config.tasks_max)?;
+                let resolved = worker.providers.resolve(&config.raw)?;
+                handle.start(resolved.clone(), context)?;
+                let task_configs = handle
+                    .task_configs(config.tasks_max)?
+                    .into_iter()
+                    .map(|task| unresolve(task, &config.raw, &resolved))
+                    .collect();
                 Ok::<_, WorkerError>((handle, task_configs))
             },
         )
@@ -366,7 +384,17 @@ impl StandaloneHerder {
         control.set_paused(runtime.target == TargetState::Paused);
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         let spawn = (|| -> Result<(), WorkerError> {
-            let connector = runtime.config.clone();
+            // Tasks see secrets resolved; the stored and shown configs keep the placeholders.
+            let providers = &self.worker.providers;
+            let (connector, task_config) = if providers.is_empty() {
+                (runtime.config.clone(), task_config)
+            } else {
+                let resolved = providers.resolve(&runtime.config.raw)?;
+                (
+                    Arc::new(ConnectorConfig::from_properties(resolved)?),
+                    providers.resolve(&task_config)?,
+                )
+            };
             let info = validation::resolve_connector(
                 &self.worker,
                 &connector.connector_class,

@@ -61,6 +61,13 @@ pub fn validate(
     plugin: &str,
     config: &Properties,
 ) -> Result<Validated, HerderError> {
+    // Checks see the values the connector will get; the answer shows what the user wrote.
+    let written = config;
+    let resolved = worker
+        .providers
+        .resolve(config)
+        .map_err(|e| HerderError::BadRequest(e.to_string()))?;
+    let config = &resolved;
     let version = config
         .get("connector.plugin.version")
         .map(String::as_str)
@@ -178,6 +185,9 @@ pub fn validate(
                 errors: Vec::new(),
                 visible: true,
             });
+        if let Some(value) = written.get(&key.name) {
+            value_info.value = Some(value.clone());
+        }
         if key.config_type == ConfigType::Password && value_info.value.is_some() {
             value_info.value = Some(HIDDEN.to_string());
         }

@@ -213,6 +213,43 @@ mod tests {
     }
 
     #[test]
+    fn security_settings_reach_every_client() {
+        let settings = ClientSettings::new(
+            &worker(&[
+                ("security.protocol", "SASL_SSL"),
+                ("sasl.mechanism", "SCRAM-SHA-256"),
+                ("sasl.username", "connect"),
+                ("sasl.password", "secret"),
+                ("ssl.endpoint.identification.algorithm", "https"),
+            ]),
+            "h:1",
+        );
+        let none = Properties::new();
+        for config in [
+            settings.producer(&none, "p").unwrap(),
+            settings.consumer(&none, "g", "c").unwrap(),
+            settings.admin(&none).unwrap(),
+        ] {
+            assert_eq!(config.get("security.protocol"), Some("SASL_SSL"));
+            assert_eq!(config.get("sasl.mechanism"), Some("SCRAM-SHA-256"));
+            // librdkafka accepts them: it was built with TLS support.
+            config.create_native_config().unwrap();
+        }
+        // A connector may override its own credentials under the Principal policy.
+        let principal = ClientSettings::new(
+            &worker(&[("connector.client.config.override.policy", "Principal")]),
+            "h:1",
+        );
+        let own: Properties = [("sasl.username".to_string(), "other".to_string())].into();
+        assert_eq!(
+            principal.producer(&own, "p").unwrap().get("sasl.username"),
+            Some("other")
+        );
+        let not_principal: Properties = [("acks".to_string(), "1".to_string())].into();
+        assert!(principal.producer(&not_principal, "p").is_err());
+    }
+
+    #[test]
     fn a_key_librdkafka_refuses_is_named() {
         let settings = ClientSettings::new(&worker(&[("consumer.no.such.thing", "1")]), "h:1");
         let e = settings.consumer(&Properties::new(), "g", "c").unwrap_err();

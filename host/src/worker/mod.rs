@@ -31,6 +31,8 @@ pub struct WorkerContext {
     pub admin: TopicAdmin,
     pub offsets: Arc<FileOffsetStore>,
     pub metrics: Arc<metrics::WorkerMetrics>,
+    /// `config.providers`: resolves `${…}` placeholders in connector configs when they start.
+    pub providers: crate::config::providers::ConfigProviders,
 }
 
 /// Topics a connector produced to or consumed from (KIP-558).
