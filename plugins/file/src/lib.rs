@@ -51,8 +51,10 @@ mod source;
 pub use sink::{FileStreamSinkConnector, FileStreamSinkTask};
 pub use source::{FileStreamSourceConnector, FileStreamSourceTask};
 
+use kconnect_plugin_api::ConfigValue;
 use kconnect_plugin_api::{ConfigDef, ConfigKey, ConfigType, ConnectError, Importance, Validator};
 use std::io;
+use std::path::{Component, Path, PathBuf};
 
 /// The file to read or append to; unset or empty means standard input or output.
 pub const FILE_CONFIG: &str = "file";
@@ -147,12 +149,102 @@ impl From<FileConnectorError> for ConnectError {
     }
 }
 
-/// Parses a connector or task config, reporting the first problem as Kafka words it.
+/// Parses a connector or task config, reporting the first problem as Kafka words it, and
+/// refuses a `file` outside the allowed folders.
 fn parse_config(
     def: &ConfigDef,
     config: &kconnect_plugin_api::Config,
 ) -> Result<kconnect_plugin_api::config::ParsedConfig, FileConnectorError> {
-    def.parse(config).map_err(FileConnectorError::Config)
+    let parsed = def.parse(config).map_err(FileConnectorError::Config)?;
+    if let Some(file) = parsed.non_empty_string(FILE_CONFIG) {
+        check_allowed(Path::new(file), allowed_dirs().as_deref())?;
+    }
+    Ok(parsed)
+}
+
+/// `validate` as the worker calls it: the definition's checks plus the allowed folders.
+fn validate_config(def: &ConfigDef, config: &kconnect_plugin_api::Config) -> Vec<ConfigValue> {
+    let mut values = def.validate(config);
+    let file = config
+        .get(FILE_CONFIG)
+        .map(|f| f.trim())
+        .filter(|f| !f.is_empty());
+    if let Some(file) = file {
+        if let Err(e) = check_allowed(Path::new(file), allowed_dirs().as_deref()) {
+            if let Some(value) = values.iter_mut().find(|v| v.name == FILE_CONFIG) {
+                value.errors.push(e.to_string());
+            }
+        }
+    }
+    values
+}
+
+/// Operators confine both connectors to some folders with this environment variable of the
+/// worker (absolute paths separated by `:`, as `PATH`); a `file` elsewhere is a config error.
+/// Unset, any file the worker's user can reach is allowed, as in Kafka.
+pub const ALLOWED_DIRS_ENV: &str = "KCONNECT_FILE_ALLOWED_DIRS";
+
+fn allowed_dirs() -> Option<Vec<PathBuf>> {
+    let value = std::env::var_os(ALLOWED_DIRS_ENV)?;
+    Some(
+        std::env::split_paths(&value)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect(),
+    )
+}
+
+/// `path` made absolute with `.` and `..` removed, and symbolic links resolved as far as the
+/// path exists, so neither `..` nor a link can lead outside a folder.
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut clean = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::ParentDir => {
+                clean.pop();
+            }
+            Component::CurDir => {}
+            other => clean.push(other),
+        }
+    }
+    // Resolve links in the longest existing prefix; the rest does not exist yet.
+    let mut existing = clean.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (
+            existing.file_name().map(|n| n.to_os_string()),
+            existing.parent(),
+        ) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut result = existing.canonicalize().unwrap_or(existing);
+    for name in rest.into_iter().rev() {
+        result.push(name);
+    }
+    result
+}
+
+fn check_allowed(file: &Path, allowed: Option<&[PathBuf]>) -> Result<(), FileConnectorError> {
+    let Some(allowed) = allowed else {
+        return Ok(());
+    };
+    let target = resolved(file);
+    if allowed.iter().any(|dir| target.starts_with(resolved(dir))) {
+        return Ok(());
+    }
+    Err(FileConnectorError::Config(format!(
+        "Invalid value {} for configuration file: the file is outside the folders allowed by {ALLOWED_DIRS_ENV}",
+        file.display()
+    )))
 }
 
 kconnect_plugin_api::export_plugin! {
@@ -187,6 +279,46 @@ mod tests {
             ]
         );
         assert_eq!(manifest.name, "kconnect-file-plugin");
+    }
+
+    #[test]
+    fn files_outside_the_allowed_folders_are_refused_even_through_dot_dot_and_links() {
+        let root = tempfile::tempdir().unwrap();
+        let allowed_dir = root.path().join("data");
+        std::fs::create_dir(&allowed_dir).unwrap();
+        let allowed = [allowed_dir.clone()];
+        let check = |p: PathBuf| check_allowed(&p, Some(&allowed));
+        assert!(check(allowed_dir.join("in.txt")).is_ok());
+        assert!(
+            check(allowed_dir.join("new/deeper/out.txt")).is_ok(),
+            "need not exist yet"
+        );
+        assert!(
+            check(allowed_dir.join("../secret.txt")).is_err(),
+            "no way out with .."
+        );
+        assert!(check(PathBuf::from("/etc/passwd")).is_err());
+        assert!(
+            check(root.path().join("data-other/x")).is_err(),
+            "a sibling with the same prefix"
+        );
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/etc", allowed_dir.join("link")).unwrap();
+            assert!(
+                check(allowed_dir.join("link/passwd")).is_err(),
+                "no way out through a link"
+            );
+        }
+        assert!(
+            check_allowed(Path::new("/etc/passwd"), None).is_ok(),
+            "unset: anything goes"
+        );
+        let error = check(PathBuf::from("/etc/passwd")).unwrap_err().to_string();
+        assert!(
+            error.contains(ALLOWED_DIRS_ENV) && error.contains("/etc/passwd"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -47,6 +47,10 @@ impl Connector for FileStreamSourceConnector {
         source_config_def()
     }
 
+    fn validate(&self, config: &Config) -> Vec<kconnect_plugin_api::ConfigValue> {
+        crate::validate_config(&source_config_def(), config)
+    }
+
     fn start(&mut self, config: Config, _context: ConnectorContext) -> ConnectResult<()> {
         parse_config(&source_config_def(), &config)?;
         self.config = Some(config);
