@@ -20,7 +20,7 @@ use kconnect_plugin_api::record::SourceMap;
 use kconnect_plugin_api::ConnectRecord;
 use rdkafka::client::ClientContext;
 use rdkafka::message::{BorrowedMessage, Header as KafkaHeader, Headers, Message, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -149,7 +149,8 @@ impl ProducerContext for DlqContext {
 
 struct DeadLetterQueue {
     topic: String,
-    producer: ThreadedProducer<DlqContext>,
+    /// Polled on send and flushed before commits, from the task's own thread.
+    producer: BaseProducer<DlqContext>,
     context_headers: bool,
 }
 
@@ -362,12 +363,14 @@ impl ErrorHandler {
         if let Some(value) = &value {
             message = message.payload(&value[..]);
         }
-        dlq.producer.send(message).map_err(|(e, _)| {
+        let sent = dlq.producer.send(message).map_err(|(e, _)| {
             WorkerError::Kafka(format!(
                 "cannot send to dead letter queue {}: {e}",
                 dlq.topic
             ))
-        })
+        });
+        dlq.producer.poll(Duration::ZERO);
+        sent
     }
 
     /// Waits for the queue to acknowledge what was sent; call before committing offsets.

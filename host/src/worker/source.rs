@@ -21,7 +21,7 @@ use kconnect_transforms::TransformChain;
 use rdkafka::client::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -162,7 +162,9 @@ struct Pipeline<'a> {
     env: &'a TaskEnv,
     converters: Converters,
     transforms: TransformChain,
-    producer: ThreadedProducer<AckContext>,
+    /// Polled from this thread (delivery callbacks run here): a polling thread per task would
+    /// cost a thread and, in rdkafka, spin for the last millisecond of every poll interval.
+    producer: BaseProducer<AckContext>,
     tracker: Arc<Mutex<OffsetTracker>>,
     known_topics: HashSet<String>,
     topic_spec: TopicSpec,
@@ -176,7 +178,7 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
     let connector = &env.connector;
     let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
     let overrides = crate::kafka::ClientSettings::connector_overrides(&connector.raw, "producer");
-    let producer: ThreadedProducer<AckContext> = worker
+    let producer: BaseProducer<AckContext> = worker
         .clients
         .producer(&overrides, &format!("connector-producer-{}", env.name()))?
         .create_with_context(AckContext {
@@ -233,6 +235,8 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
             std::thread::sleep(Duration::from_millis(100));
             continue;
         }
+        // Acknowledgements arrive through here (and while the local queue is full).
+        pipeline.producer.poll(Duration::ZERO);
         let polled_at = Instant::now();
         let batch = match task.poll(POLL_TIMEOUT) {
             Ok(batch) => {
@@ -503,9 +507,9 @@ impl Pipeline<'_> {
             match self.producer.send(message) {
                 Ok(()) => return Ok(Ok(())),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
-                    // The local queue is full: wait for the broker to catch up.
+                    // The local queue is full: serve acknowledgements while the broker catches up.
                     message = returned;
-                    std::thread::sleep(Duration::from_millis(1));
+                    self.producer.poll(Duration::from_millis(10));
                     if let Some(failure) = self.failure() {
                         return Err(WorkerError::Kafka(failure));
                     }
