@@ -302,3 +302,127 @@ pub fn worker_properties(dir: &Path, bootstrap: &str, rest_port: u16, extra: &st
         ),
     )
 }
+
+// ---------------------------------------------------------------------------------------------
+// Helpers of the pipeline benchmark (benches/pipeline.rs) and the late-topic tests
+// (tests/late_topic.rs): a release build, workers started from any binary, process figures.
+// ---------------------------------------------------------------------------------------------
+
+/// The release `kconnect` binary and file plugin.
+pub struct ReleaseBuild {
+    pub kconnect: PathBuf,
+    pub file_plugin: PathBuf,
+}
+
+/// Builds the `kconnect` binary and the file plugin in release once per process, for
+/// benchmarks; tests keep using the debug [`build`].
+pub fn build_release() -> &'static ReleaseBuild {
+    static BUILT: OnceLock<ReleaseBuild> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .current_dir(workspace_root())
+            .args([
+                "build",
+                "-q",
+                "--release",
+                "-p",
+                "kconnect",
+                "-p",
+                "kconnect-file-plugin",
+            ])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo build --release failed");
+        let release = target_dir().join("release");
+        ReleaseBuild {
+            kconnect: release.join("kconnect"),
+            file_plugin: release.join("libkconnect_file_plugin.so"),
+        }
+    })
+}
+
+/// Starts `<kconnect> standalone <worker> <connectors…>` like [`Worker::standalone`], but from
+/// the given binary (a release build for benchmarks).
+pub fn standalone_worker_from(
+    kconnect: &Path,
+    dir: &Path,
+    worker_config: &Path,
+    connectors: &[&Path],
+    rest_port: u16,
+) -> Worker {
+    let log = dir.join(format!("worker-{rest_port}-{}.log", std::process::id()));
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .expect("log file");
+    let child = Command::new(kconnect)
+        .arg("standalone")
+        .arg(worker_config)
+        .args(connectors)
+        .current_dir(dir)
+        .env("KCONNECT_LOG", "info")
+        .stdout(log_file.try_clone().expect("log"))
+        .stderr(log_file)
+        .spawn()
+        .expect("kconnect starts");
+    Worker {
+        child: Some(child),
+        rest_port,
+        log,
+    }
+}
+
+/// The process id of a worker that has not been reaped yet.
+pub fn worker_pid(worker: &Worker) -> Option<u32> {
+    worker.child.as_ref().map(Child::id)
+}
+
+/// The process id of a broker.
+pub fn broker_pid(broker: &Broker) -> u32 {
+    broker.child.id()
+}
+
+/// Peak resident set size (`VmHWM`) of a live process, in KiB.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// CPU time (user + system, all threads) a live process has used so far.
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: fields are counted after the last ')'.
+    let fields: Vec<&str> = stat
+        .get(stat.rfind(')')? + 1..)?
+        .split_whitespace()
+        .collect();
+    // utime and stime are fields 14 and 15 of the line: indices 11 and 12 after the name.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (per_second > 0).then(|| Duration::from_secs_f64(ticks as f64 / per_second as f64))
+}
+
+// ---------------------------------------------------------------------------------------------
+// REST benchmark and API fuzzing (benches/rest.rs, tests/schemathesis.rs): current memory.
+// ---------------------------------------------------------------------------------------------
+
+/// Resident set size (`VmRSS`) of a live process, in KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}

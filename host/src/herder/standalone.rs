@@ -714,6 +714,24 @@ impl Herder for StandaloneHerder {
         self.connectors.lock().await.keys().cloned().collect()
     }
 
+    async fn connectors_expanded(
+        &self,
+        status: bool,
+        info: bool,
+    ) -> Result<BTreeMap<String, ExpandedConnector>, HerderError> {
+        let connectors = self.connectors.lock().await;
+        Ok(connectors
+            .iter()
+            .map(|(name, rt)| {
+                let entry = ExpandedConnector {
+                    status: status.then(|| self.status(name, rt)),
+                    info: info.then(|| Self::info(name, rt)),
+                };
+                (name.clone(), entry)
+            })
+            .collect())
+    }
+
     async fn connector_info(&self, name: &str) -> Result<ConnectorInfo, HerderError> {
         let connectors = self.connectors.lock().await;
         connectors

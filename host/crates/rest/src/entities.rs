@@ -85,6 +85,15 @@ pub struct ConnectorTaskId {
     pub task: u32,
 }
 
+/// One connector of `GET /connectors?expand=…`: the details asked for.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct ExpandedConnector {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ConnectorStateInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info: Option<ConnectorInfo>,
+}
+
 /// `GET /connectors/{c}` and the body of successful creates and updates.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct ConnectorInfo {

@@ -422,40 +422,22 @@ async fn openapi() -> HttpResponse {
 }
 
 async fn list_connectors(state: Data<AppState>, query: QueryPairs) -> Answer {
-    let names = state.call(state.herder.connectors()).await?;
     if query_values(&query, "expand").next().is_none() {
+        let names = state.call(state.herder.connectors()).await?;
         return Ok(json(StatusCode::OK, &names));
     }
-    let mut expanded = BTreeMap::new();
-    'connectors: for name in names {
-        let mut entry = serde_json::Map::new();
-        for expansion in query_values(&query, "expand") {
-            let value = match expansion {
-                "status" => state
-                    .call(state.herder.connector_status(&name))
-                    .await?
-                    .map(serde_json::to_value),
-                "info" => state
-                    .call(state.herder.connector_info(&name))
-                    .await?
-                    .map(serde_json::to_value),
-                unknown => {
-                    log::debug!("Ignoring unknown expansion type {unknown}");
-                    continue;
-                }
-            };
-            match value {
-                Ok(value) => {
-                    let value = value.map_err(|e| ApiError::new(500, e.to_string()))?;
-                    entry.insert(expansion.to_string(), value);
-                }
-                // Deleted while we listed: leave it out, as Kafka does.
-                Err(HerderError::NotFound(_)) => continue 'connectors,
-                Err(error) => return Err(error.into()),
-            }
+    let mut status = false;
+    let mut info = false;
+    for expansion in query_values(&query, "expand") {
+        match expansion {
+            "status" => status = true,
+            "info" => info = true,
+            unknown => log::debug!("Ignoring unknown expansion type {unknown}"),
         }
-        expanded.insert(name, entry);
     }
+    let expanded = state
+        .run(state.herder.connectors_expanded(status, info))
+        .await?;
     Ok(json(StatusCode::OK, &expanded))
 }
 

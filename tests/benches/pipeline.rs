@@ -1,0 +1,640 @@
+//! Throughput of the file pipelines on a real broker (issue #3), in one run printed as a table:
+//! the ceiling (a raw rdkafka producer and consumer with the same client settings as the worker's),
+//! then a release worker running FileStreamSource → topic and topic → FileStreamSink, with the
+//! String converter and with the JSON converter (schemas.enable=true), each run's peak RSS beside.
+//!
+//! Rates count from the first record seen to the last, so that process start, plugin loading and
+//! the consumer group join (fixed costs, whatever the record count) do not dilute them; the time
+//! from the start of the phase is printed beside. The worker flushes offsets every 100 ms so that
+//! the sink's last buffered lines reach the file within that (Kafka's default is 60 s).
+//!
+//! Every wait is bounded, and the broker and the workers are killed when their handles drop, so
+//! the run ends by itself. `KCONNECT_BENCH_RECORDS=N` runs with fewer records for a quick try.
+
+use kconnect_tests::{
+    broker_pid, build_release, cpu_time, free_port, peak_rss_kib, standalone_worker_from,
+    worker_pid, write_file, Broker, ReleaseBuild, Worker,
+};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::{ClientContext, Message};
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const DEFAULT_RECORDS: usize = 1_000_000;
+/// Bytes of a record value and of an input line (without its `\n`).
+const LINE_BYTES: usize = 100;
+const SOURCE_BATCH_SIZE: usize = 2000;
+/// Longest any one phase may take before it counts as failed.
+const PHASE_TIMEOUT: Duration = Duration::from_secs(300);
+const SAMPLE_EVERY: Duration = Duration::from_millis(20);
+const RSS_TARGET_KIB: u64 = 64 * 1024;
+
+type Outcome = Result<Measurement, String>;
+
+fn main() {
+    let records = std::env::var("KCONNECT_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_RECORDS);
+    eprintln!("building the release worker and file plugin…");
+    let built = build_release();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let input = dir.path().join("input.txt");
+    write_input(&input, records);
+    let broker = Broker::start();
+    let bench = Bench {
+        built,
+        dir: dir.path(),
+        broker: &broker,
+        records,
+    };
+
+    eprintln!("raw producer…");
+    let raw_produce = bench.raw_produce("bench-raw");
+    eprintln!("raw consumer…");
+    let raw_consume = match &raw_produce {
+        Ok(_) => bench.raw_consume("bench-raw"),
+        Err(_) => Err("skipped: the raw producer failed".to_string()),
+    };
+    let mut runs = Vec::new();
+    for format in [Format::String, Format::Json] {
+        eprintln!("FileStreamSource with {}…", format.name());
+        let source = bench.source_run(format, &input);
+        eprintln!("FileStreamSink with {}…", format.name());
+        let sink = match &source {
+            Ok(_) => bench.sink_run(format),
+            Err(_) => Err("skipped: the source run failed".to_string()),
+        };
+        runs.push((format, source, sink));
+    }
+    drop(broker);
+
+    let failed = report(records, &raw_produce, &raw_consume, &runs);
+    drop(dir);
+    if failed {
+        std::process::exit(1);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Format {
+    String,
+    Json,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::String => "String",
+            Format::Json => "JSON",
+        }
+    }
+
+    fn topic(self) -> String {
+        format!("bench-{}", self.name().to_ascii_lowercase())
+    }
+
+    fn converter_keys(self) -> &'static str {
+        match self {
+            Format::String => {
+                "key.converter=org.apache.kafka.connect.storage.StringConverter\n\
+                 value.converter=org.apache.kafka.connect.storage.StringConverter\n"
+            }
+            Format::Json => {
+                "key.converter=org.apache.kafka.connect.json.JsonConverter\n\
+                 value.converter=org.apache.kafka.connect.json.JsonConverter\n\
+                 key.converter.schemas.enable=true\n\
+                 value.converter.schemas.enable=true\n"
+            }
+        }
+    }
+
+    /// The least acceptable ratio to the raw client.
+    fn target_ratio(self) -> f64 {
+        match self {
+            Format::String => 0.9,
+            Format::Json => 0.6,
+        }
+    }
+}
+
+/// What one phase took.
+struct Measurement {
+    records: usize,
+    /// From the start of the phase (for a worker: its process start) to the last record.
+    total: Duration,
+    /// From the first record seen to the last.
+    steady: Duration,
+    /// CPU used by the client side: the worker, or this process for the raw clients.
+    client_cpu: Option<Duration>,
+    broker_cpu: Option<Duration>,
+    worker_peak_rss_kib: Option<u64>,
+}
+
+impl Measurement {
+    fn rate(&self) -> f64 {
+        self.records as f64 / self.steady.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Line `i` of the input: its number, then filler, `LINE_BYTES` in all.
+fn line(i: usize) -> String {
+    const FILLER: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut text = format!("{i:010} ");
+    while text.len() < LINE_BYTES {
+        let missing = LINE_BYTES - text.len();
+        text.push_str(&FILLER[..missing.min(FILLER.len())]);
+    }
+    text
+}
+
+fn write_input(path: &Path, records: usize) {
+    let mut out = BufWriter::new(File::create(path).expect("create the input file"));
+    for i in 0..records {
+        writeln!(out, "{}", line(i)).expect("write the input file");
+    }
+    out.flush().expect("write the input file");
+}
+
+/// The worker's producer defaults (host/src/kafka/clients.rs), so that the ratio measures the
+/// worker and not a difference in client settings.
+fn producer_config(bootstrap: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", bootstrap)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("max.in.flight.requests.per.connection", "5")
+        .set("linger.ms", "5")
+        .set("batch.num.messages", "10000")
+        .set("queue.buffering.max.kbytes", "65536");
+    config
+}
+
+/// The worker's consumer defaults, as [`producer_config`].
+fn consumer_config(bootstrap: &str, group: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("topic.metadata.refresh.interval.ms", "2000")
+        .set("queued.max.messages.kbytes", "32768");
+    config
+}
+
+#[derive(Default)]
+struct DeliveryCount {
+    delivered: AtomicUsize,
+    first_error: Mutex<Option<String>>,
+}
+
+impl ClientContext for DeliveryCount {}
+
+impl ProducerContext for DeliveryCount {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        match result {
+            Ok(_) => {
+                self.delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((e, _)) => {
+                let mut first = self.first_error.lock().unwrap_or_else(|e| e.into_inner());
+                first.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+}
+
+/// Process figures sampled at the start of a phase.
+struct Usage {
+    started: Instant,
+    broker_cpu: Option<Duration>,
+    client_cpu: Option<Duration>,
+}
+
+struct Bench<'a> {
+    built: &'a ReleaseBuild,
+    dir: &'a Path,
+    broker: &'a Broker,
+    records: usize,
+}
+
+impl Bench<'_> {
+    fn usage_now(&self, client_pid: u32) -> Usage {
+        Usage {
+            started: Instant::now(),
+            broker_cpu: cpu_time(broker_pid(self.broker)),
+            client_cpu: cpu_time(client_pid),
+        }
+    }
+
+    fn since(&self, start: &Usage, client_pid: u32) -> (Option<Duration>, Option<Duration>) {
+        let delta = |now: Option<Duration>, then: Option<Duration>| Some(now?.checked_sub(then?)?);
+        (
+            delta(cpu_time(client_pid), start.client_cpu),
+            delta(cpu_time(broker_pid(self.broker)), start.broker_cpu),
+        )
+    }
+
+    fn create_topic(&self, topic: &str) -> Result<(), String> {
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", self.broker.bootstrap())
+            .create()
+            .map_err(|e| format!("admin client: {e}"))?;
+        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+        let new_topic = NewTopic::new(topic, 1, TopicReplication::Fixed(1));
+        let outcome = futures::executor::block_on(admin.create_topics(&[new_topic], &options))
+            .map_err(|e| format!("create topic {topic}: {e}"))?;
+        match outcome.into_iter().next() {
+            Some(Ok(_)) | Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => Ok(()),
+            Some(Err((_, code))) => Err(format!("create topic {topic}: {code}")),
+            None => Err(format!("create topic {topic}: no answer")),
+        }
+    }
+
+    fn raw_produce(&self, topic: &str) -> Outcome {
+        self.create_topic(topic)?;
+        let own_pid = std::process::id();
+        let start = self.usage_now(own_pid);
+        let producer: ThreadedProducer<DeliveryCount> = producer_config(&self.broker.bootstrap())
+            .create_with_context(DeliveryCount::default())
+            .map_err(|e| format!("producer: {e}"))?;
+        let deadline = start.started + PHASE_TIMEOUT;
+        let mut value = Vec::with_capacity(LINE_BYTES);
+        for i in 0..self.records {
+            value.clear();
+            value.extend_from_slice(line(i).as_bytes());
+            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic).payload(&value[..]);
+            loop {
+                match producer.send(record) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        if Instant::now() > deadline {
+                            return Err(format!("raw producer: timed out after {i} records"));
+                        }
+                        record = back;
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    Err((e, _)) => return Err(format!("raw producer: send: {e}")),
+                }
+            }
+        }
+        producer
+            .flush(deadline.saturating_duration_since(Instant::now()))
+            .map_err(|e| format!("raw producer: flush: {e}"))?;
+        let elapsed = start.started.elapsed();
+        let context = producer.context();
+        if let Some(e) = context.first_error.lock().unwrap().clone() {
+            return Err(format!("raw producer: delivery failed: {e}"));
+        }
+        let delivered = context.delivered.load(Ordering::Relaxed);
+        if delivered != self.records {
+            return Err(format!(
+                "raw producer: {delivered} of {} delivered",
+                self.records
+            ));
+        }
+        let (client_cpu, broker_cpu) = self.since(&start, own_pid);
+        Ok(Measurement {
+            records: self.records,
+            total: elapsed,
+            steady: elapsed,
+            client_cpu,
+            broker_cpu,
+            worker_peak_rss_kib: None,
+        })
+    }
+
+    fn raw_consume(&self, topic: &str) -> Outcome {
+        let own_pid = std::process::id();
+        let start = self.usage_now(own_pid);
+        let consumer: BaseConsumer =
+            consumer_config(&self.broker.bootstrap(), "bench-raw-consumer")
+                .create()
+                .map_err(|e| format!("consumer: {e}"))?;
+        consumer
+            .subscribe(&[topic])
+            .map_err(|e| format!("subscribe: {e}"))?;
+        let deadline = start.started + PHASE_TIMEOUT;
+        let mut first_seen = None;
+        let mut count = 0usize;
+        let mut payload_bytes = 0usize;
+        while count < self.records {
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "raw consumer: timed out with {count} of {} records",
+                    self.records
+                ));
+            }
+            match consumer.poll(Duration::from_millis(100)) {
+                None => {}
+                Some(Ok(message)) => {
+                    first_seen.get_or_insert_with(Instant::now);
+                    payload_bytes += message.payload().map_or(0, <[u8]>::len);
+                    count += 1;
+                }
+                Some(Err(e)) => return Err(format!("raw consumer: {e}")),
+            }
+        }
+        let done = Instant::now();
+        if payload_bytes != self.records * LINE_BYTES {
+            return Err(format!(
+                "raw consumer: {payload_bytes} payload bytes, expected {}",
+                self.records * LINE_BYTES
+            ));
+        }
+        let (client_cpu, broker_cpu) = self.since(&start, own_pid);
+        Ok(Measurement {
+            records: self.records,
+            total: done - start.started,
+            steady: done - first_seen.unwrap_or(start.started),
+            client_cpu,
+            broker_cpu,
+            worker_peak_rss_kib: None,
+        })
+    }
+
+    /// A worker config with its own offsets file and REST port, plugins from the release build.
+    fn worker_config(&self, format: Format, run: &str, rest_port: u16) -> PathBuf {
+        let plugins = self.dir.join("plugins");
+        std::fs::create_dir_all(&plugins).expect("plugins dir");
+        let plugin = &self.built.file_plugin;
+        std::fs::copy(plugin, plugins.join(plugin.file_name().expect("name")))
+            .expect("copy the release file plugin");
+        write_file(
+            self.dir,
+            &format!("{run}-worker.properties"),
+            &format!(
+                "bootstrap.servers={}\n{}offset.storage.file.filename={}\noffset.flush.interval.ms=100\nplugin.path={}\nlisteners=http://127.0.0.1:{rest_port}\n",
+                self.broker.bootstrap(),
+                format.converter_keys(),
+                self.dir.join(format!("{run}.offsets")).display(),
+                plugins.display()
+            ),
+        )
+    }
+
+    fn source_run(&self, format: Format, input: &Path) -> Outcome {
+        let run = format!("source-{}", format.name().to_ascii_lowercase());
+        let topic = format.topic();
+        let connector = write_file(
+            self.dir,
+            &format!("{run}.properties"),
+            &format!(
+                "name=bench-{run}\nconnector.class=FileStreamSource\ntasks.max=1\nfile={}\ntopic={topic}\nbatch.size={SOURCE_BATCH_SIZE}\n",
+                input.display()
+            ),
+        );
+        let watcher: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", self.broker.bootstrap())
+            .create()
+            .map_err(|e| format!("watermark client: {e}"))?;
+        // The topic does not exist until the worker creates it: count nothing until then.
+        let records_in_topic = || {
+            watcher
+                .fetch_watermarks(&topic, 0, Duration::from_secs(2))
+                .map_or(0, |(_, high)| high.max(0) as usize)
+        };
+        self.worker_run(&run, format, &connector, records_in_topic)
+    }
+
+    fn sink_run(&self, format: Format) -> Outcome {
+        let run = format!("sink-{}", format.name().to_ascii_lowercase());
+        let output = self.dir.join(format!("{run}.txt"));
+        let connector = write_file(
+            self.dir,
+            &format!("{run}.properties"),
+            &format!(
+                "name=bench-{run}\nconnector.class=FileStreamSink\ntasks.max=1\nfile={}\ntopics={}\n",
+                output.display(),
+                format.topic()
+            ),
+        );
+        // Every line is the same length, so the file size counts the lines without reading them.
+        let lines_in_file =
+            || std::fs::metadata(&output).map_or(0, |m| m.len() as usize / (LINE_BYTES + 1));
+        let measurement = self.worker_run(&run, format, &connector, lines_in_file)?;
+        check_sink_output(&output, self.records)?;
+        Ok(measurement)
+    }
+
+    /// Runs a worker with one connector until `progress` reaches the record count, then reads its
+    /// peak RSS and stops it.
+    fn worker_run(
+        &self,
+        run: &str,
+        format: Format,
+        connector: &Path,
+        mut progress: impl FnMut() -> usize,
+    ) -> Outcome {
+        let rest_port = free_port();
+        let worker_config = self.worker_config(format, run, rest_port);
+        let mut worker = standalone_worker_from(
+            &self.built.kconnect,
+            self.dir,
+            &worker_config,
+            &[connector],
+            rest_port,
+        );
+        let pid = worker_pid(&worker).ok_or("the worker has no process id")?;
+        let start = self.usage_now(pid);
+        let deadline = start.started + PHASE_TIMEOUT;
+        let mut first_seen = None;
+        let done = loop {
+            if let Some(status) = worker.try_exit() {
+                return Err(format!(
+                    "{run}: the worker exited with {status}:\n{}",
+                    log_tail(&worker)
+                ));
+            }
+            let now = Instant::now();
+            let count = progress();
+            if count > 0 {
+                first_seen.get_or_insert(now);
+            }
+            if count >= self.records {
+                break now;
+            }
+            if now > deadline {
+                return Err(format!(
+                    "{run}: timed out after {PHASE_TIMEOUT:?} with {count} of {} records:\n{}",
+                    self.records,
+                    log_tail(&worker)
+                ));
+            }
+            std::thread::sleep(SAMPLE_EVERY);
+        };
+        // Read before the stop: shutting down may allocate, and the figure is the running peak.
+        let worker_peak_rss_kib = peak_rss_kib(pid);
+        let (client_cpu, broker_cpu) = self.since(&start, pid);
+        stop(&mut worker);
+        Ok(Measurement {
+            records: self.records,
+            total: done - start.started,
+            steady: done - first_seen.unwrap_or(start.started),
+            client_cpu,
+            broker_cpu,
+            worker_peak_rss_kib,
+        })
+    }
+}
+
+/// SIGTERM, then a bounded wait; the handle's drop kills a worker that is still there.
+fn stop(worker: &mut Worker) {
+    worker.signal(libc::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while worker.try_exit().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn log_tail(worker: &Worker) -> String {
+    let logs = worker.logs();
+    let lines: Vec<&str> = logs.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// The sink file holds exactly the input lines, in order.
+fn check_sink_output(output: &Path, records: usize) -> Result<(), String> {
+    let file = File::open(output).map_err(|e| format!("{}: {e}", output.display()))?;
+    let mut count = 0;
+    for (i, read) in BufReader::new(file).lines().enumerate() {
+        let text = read.map_err(|e| format!("{}: {e}", output.display()))?;
+        if i >= records || text != line(i) {
+            return Err(format!(
+                "{}: line {} is {text:?}, expected {:?}",
+                output.display(),
+                i + 1,
+                (i < records).then(|| line(i))
+            ));
+        }
+        count += 1;
+    }
+    if count != records {
+        return Err(format!(
+            "{}: {count} lines, expected {records}",
+            output.display()
+        ));
+    }
+    Ok(())
+}
+
+fn secs(d: Option<Duration>) -> String {
+    d.map_or("-".to_string(), |d| format!("{:.2}", d.as_secs_f64()))
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or("-".to_string(), |k| format!("{:.1}", k as f64 / 1024.0))
+}
+
+fn row(label: &str, outcome: &Outcome) {
+    match outcome {
+        Ok(m) => {
+            let cpu_per_record = m.client_cpu.map_or("-".to_string(), |c| {
+                format!("{:.2}", c.as_secs_f64() * 1e6 / m.records as f64)
+            });
+            println!(
+                "{label:<26} {:>11.0} {:>9.2} {:>9.2} {:>9} {:>10} {:>10} {:>12}",
+                m.rate(),
+                m.steady.as_secs_f64(),
+                m.total.as_secs_f64(),
+                mib(m.worker_peak_rss_kib),
+                secs(m.client_cpu),
+                secs(m.broker_cpu),
+                cpu_per_record,
+            )
+        }
+        Err(e) => println!("{label:<26} FAILED: {e}"),
+    }
+}
+
+fn verdict(pass: bool) -> &'static str {
+    if pass {
+        "PASS"
+    } else {
+        "MISS"
+    }
+}
+
+/// Prints the table and the target lines; true when a phase failed outright.
+fn report(
+    records: usize,
+    raw_produce: &Outcome,
+    raw_consume: &Outcome,
+    runs: &[(Format, Outcome, Outcome)],
+) -> bool {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!();
+    println!(
+        "pipeline benchmark: {records} records of {LINE_BYTES} bytes, tansu broker (memory storage) on loopback, {cores} CPU(s)"
+    );
+    println!("rates count from the first record seen to the last; 'total' counts from the start of the phase (worker process start)");
+    println!();
+    println!(
+        "{:<26} {:>11} {:>9} {:>9} {:>9} {:>10} {:>10} {:>12}",
+        "phase",
+        "records/s",
+        "steady s",
+        "total s",
+        "RSS MiB",
+        "client CPU",
+        "broker CPU",
+        "client µs/rec"
+    );
+    row("raw producer (ceiling)", raw_produce);
+    row("raw consumer (ceiling)", raw_consume);
+    for (format, source, sink) in runs {
+        row(&format!("FileStreamSource {}", format.name()), source);
+        row(&format!("FileStreamSink {}", format.name()), sink);
+    }
+    println!();
+    let mut failed = raw_produce.is_err() || raw_consume.is_err();
+    for (format, source, sink) in runs {
+        let target = format.target_ratio();
+        for (what, outcome, ceiling, ceiling_name) in [
+            ("source", source, raw_produce, "raw producer"),
+            ("sink", sink, raw_consume, "raw consumer"),
+        ] {
+            let label = format!("{} {what}", format.name());
+            match (outcome, ceiling) {
+                (Ok(m), Ok(c)) => {
+                    let ratio = m.rate() / c.rate();
+                    println!(
+                        "{label:<12} {ratio:>5.2} × {ceiling_name:<13} (target ≥ {target:.1})  {}",
+                        verdict(ratio >= target)
+                    );
+                }
+                _ => println!("{label:<12} no ratio: a phase failed"),
+            }
+        }
+        for (what, outcome) in [("source", source), ("sink", sink)] {
+            failed |= outcome.is_err();
+            if let Ok(m) = outcome {
+                let label = format!("{} {what}", format.name());
+                match m.worker_peak_rss_kib {
+                    Some(kib) => println!(
+                        "{label:<12} peak RSS {:>5.1} MiB     (target ≤ 64 MiB)  {}",
+                        kib as f64 / 1024.0,
+                        verdict(kib <= RSS_TARGET_KIB)
+                    ),
+                    None => println!("{label:<12} peak RSS unknown"),
+                }
+            }
+        }
+    }
+    failed
+}
