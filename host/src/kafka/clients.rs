@@ -157,6 +157,9 @@ impl ClientSettings {
                 ("auto.offset.reset", "earliest".to_string()),
                 // A sink whose topic does not exist yet should see it soon after it appears.
                 ("topic.metadata.refresh.interval.ms", "2000".to_string()),
+                // Sink consumers are static members; a task that is gone for good frees its
+                // partitions after this long.
+                ("session.timeout.ms", "10000".to_string()),
                 ("queued.max.messages.kbytes", "32768".to_string()),
             ],
             &self.consumer,

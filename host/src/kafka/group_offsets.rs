@@ -18,7 +18,9 @@ use rdkafka::{Offset, TopicPartitionList};
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
-const LEAVE_GRACE: Duration = Duration::from_secs(5);
+/// A stopped sink's static member stays in its group until its session times out
+/// (`session.timeout.ms`, 10 s by default for sink consumers).
+const LEAVE_GRACE: Duration = Duration::from_secs(15);
 
 /// One partition's committed position: the next offset the sink will read.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -257,14 +257,20 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
         errors: ErrorHandler::new(env)?,
     }));
     let overrides = crate::kafka::ClientSettings::connector_overrides(&connector.raw, "consumer");
-    let consumer: BaseConsumer<RebalanceContext> = worker
-        .clients
-        .consumer(
-            &overrides,
-            &connector.sink_group_id(),
-            &format!("connector-consumer-{}", env.name()),
-        )?
-        .create_with_context(RebalanceContext {
+    let group = connector.sink_group_id();
+    let mut consumer_config = worker.clients.consumer(
+        &overrides,
+        &group,
+        &format!("connector-consumer-{}", env.name()),
+    )?;
+    // Static membership: a task restarted after a crash takes its own place in the group at
+    // once, instead of waiting for its dead predecessor's session to expire (and, on some
+    // brokers, for a rebalance that never settles).
+    if consumer_config.get("group.instance.id").is_none() {
+        consumer_config.set("group.instance.id", format!("{group}-{}", env.task_id));
+    }
+    let consumer: BaseConsumer<RebalanceContext> =
+        consumer_config.create_with_context(RebalanceContext {
             shared: shared.clone(),
         })?;
     match &subscription {

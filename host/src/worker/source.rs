@@ -9,7 +9,7 @@
 use super::converters::Converters;
 use super::errors::{ErrorHandler, Failure, Origin, Stage};
 use super::metrics::TaskMetrics;
-use super::status::{error_trace, State};
+use super::status::{error_trace, State, StatusCell};
 use super::{HostTaskContext, TaskEnv};
 use crate::config::connector::Tolerance;
 use crate::error::{Result, WorkerError};
@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const POLL_TIMEOUT: Duration = Duration::from_millis(500);
+const TOPIC_RECHECK: Duration = Duration::from_secs(10);
 
 struct Batch {
     id: u64,
@@ -121,9 +122,19 @@ fn set_latest(offsets: &mut Vec<(SourceMap, SourceMap)>, partition: SourceMap, o
 struct AckContext {
     tracker: Arc<Mutex<OffsetTracker>>,
     metrics: Arc<TaskMetrics>,
+    status: StatusCell,
+    /// Set while librdkafka reports the cluster unreachable; cleared by the next acknowledgement.
+    broker_trouble: AtomicBool,
 }
 
-impl ClientContext for AckContext {}
+impl ClientContext for AckContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.broker_trouble.store(true, Ordering::Release);
+        self.status.warn(Some(format!(
+            "Kafka is unreachable or failing: {error}: {reason}"
+        )));
+    }
+}
 
 impl ProducerContext for AckContext {
     type DeliveryOpaque = usize;
@@ -135,6 +146,9 @@ impl ProducerContext for AckContext {
         });
         if error.is_none() {
             self.metrics.records_out.fetch_add(1, Ordering::Relaxed);
+            if self.broker_trouble.swap(false, Ordering::AcqRel) {
+                self.status.warn(None);
+            }
         }
         self.tracker
             .lock()
@@ -167,6 +181,7 @@ struct Pipeline<'a> {
     producer: BaseProducer<AckContext>,
     tracker: Arc<Mutex<OffsetTracker>>,
     known_topics: HashSet<String>,
+    topics_checked_at: Instant,
     topic_spec: TopicSpec,
     key_buf: Vec<u8>,
     value_buf: Vec<u8>,
@@ -184,6 +199,8 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
         .create_with_context(AckContext {
             tracker: tracker.clone(),
             metrics: env.metrics.clone(),
+            status: env.status.clone(),
+            broker_trouble: AtomicBool::new(false),
         })?;
     let mut pipeline = Pipeline {
         env,
@@ -192,6 +209,7 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
         producer,
         tracker,
         known_topics: HashSet::new(),
+        topics_checked_at: Instant::now(),
         topic_spec: topic_spec(&connector.raw),
         key_buf: Vec::with_capacity(64),
         value_buf: Vec::with_capacity(256),
@@ -348,35 +366,40 @@ impl Pipeline<'_> {
         );
         let flushed = store.flush();
         self.env.metrics.committed(flushed.is_ok());
-        match flushed {
-            Ok(()) => {
-                if let Err(e) = task.commit() {
-                    log::warn!("source task {} commit failed: {e}", self.env.name());
-                }
-            }
-            // The offsets stay in memory and are written with the next successful flush.
-            Err(e) => log::error!(
-                "source task {}: cannot store offsets ({}): {e}",
-                self.env.name(),
+        self.env.status.warn(flushed.as_ref().err().map(|e| {
+            format!(
+                "source offsets cannot be stored, will retry ({}): {e}",
                 e.code()
-            ),
+            )
+        }));
+        // After a failure the offsets stay in memory and go out with the next successful flush.
+        if flushed.is_ok() {
+            if let Err(e) = task.commit() {
+                log::warn!("source task {} commit failed: {e}", self.env.name());
+            }
         }
         Ok(())
     }
 
-    fn ensure_topic(&mut self, topic: &str) -> Result<()> {
+    /// Makes sure a topic exists before records go to it. Topics are checked again every
+    /// [`TOPIC_RECHECK`], so one that disappears (a broker that lost its data) is created
+    /// again. A failed check does not stop the task: records wait in the producer meanwhile.
+    fn ensure_topic(&mut self, topic: &str) {
+        if self.topics_checked_at.elapsed() >= TOPIC_RECHECK {
+            self.known_topics.clear();
+            self.topics_checked_at = Instant::now();
+        }
         if self.known_topics.contains(topic) {
-            return Ok(());
+            return;
         }
         if self.env.worker.config.topic_creation_enable {
-            self.env
-                .worker
-                .admin
-                .ensure_topic(topic, &self.topic_spec)?;
+            let checked = self.env.worker.admin.ensure_topic(topic, &self.topic_spec);
+            self.env.status.warn(checked.err().map(|e| {
+                format!("topic {topic} could not be checked or created, will retry: {e}")
+            }));
         }
         self.env.note_topic(topic);
         self.known_topics.insert(topic.to_string());
-        Ok(())
     }
 
     fn send_batch(&mut self, batch: abi_stable::std_types::RVec<SourceRecord>) -> Result<()> {
@@ -442,7 +465,7 @@ impl Pipeline<'_> {
     /// one is a record that failed a converter.
     fn send(&mut self, record: &ConnectRecord, batch_id: u64) -> Result<Result<(), Failure>> {
         let topic = record.topic.as_str();
-        self.ensure_topic(topic)?;
+        self.ensure_topic(topic);
         let converted = (|| {
             let classes = &self.converters.classes;
             self.key_buf.clear();

@@ -32,6 +32,9 @@ pub struct Status {
     pub state: State,
     /// Set when FAILED: the error and its trace.
     pub trace: Option<String>,
+    /// A problem the task is riding out without failing (broker unreachable, offsets not
+    /// writable), shown in the status trace while it lasts.
+    pub warning: Option<String>,
 }
 
 /// A state shared between its owner thread and readers.
@@ -40,7 +43,11 @@ pub struct StatusCell(Arc<Mutex<Status>>);
 
 impl StatusCell {
     pub fn new(state: State) -> StatusCell {
-        StatusCell(Arc::new(Mutex::new(Status { state, trace: None })))
+        StatusCell(Arc::new(Mutex::new(Status {
+            state,
+            trace: None,
+            warning: None,
+        })))
     }
 
     pub fn get(&self) -> Status {
@@ -51,6 +58,20 @@ impl StatusCell {
         let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
         s.state = state;
         s.trace = None;
+    }
+
+    /// Sets or clears the current warning; logs when it appears or goes.
+    pub fn warn(&self, warning: Option<String>) {
+        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if s.warning == warning {
+            return;
+        }
+        match (&s.warning, &warning) {
+            (_, Some(w)) => log::warn!("{w}"),
+            (Some(old), None) => log::info!("resolved: {old}"),
+            (None, None) => {}
+        }
+        s.warning = warning;
     }
 
     pub fn fail(&self, trace: String) {
