@@ -377,7 +377,7 @@ impl ErrorHandler {
     pub fn flush(&self, timeout: Duration) -> Result<()> {
         let Some(dlq) = &self.dlq else { return Ok(()) };
         dlq.producer.flush(timeout).map_err(|e| {
-            WorkerError::Kafka(format!(
+            WorkerError::Other(format!(
                 "dead letter queue {} not acknowledged: {e}",
                 dlq.topic
             ))
@@ -390,7 +390,7 @@ impl ErrorHandler {
             .unwrap_or_else(|e| e.into_inner())
             .take()
         {
-            Some(failure) => Err(WorkerError::Kafka(failure)),
+            Some(failure) => Err(WorkerError::Other(failure)),
             None => Ok(()),
         }
     }

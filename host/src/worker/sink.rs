@@ -68,11 +68,20 @@ impl ConsumerContext for RebalanceContext {
                     })
                 })
                 .collect();
-            if let Err(e) = commit(&mut shared, consumer, offsets, CommitMode::Sync) {
-                log::warn!(
+            match commit(&mut shared, consumer, offsets, CommitMode::Sync) {
+                Ok(()) => {}
+                Err(WorkerError::Kafka(e)) => log::warn!(
                     "sink task {}: commit before revocation failed: {e}",
                     shared.env.name()
-                );
+                ),
+                Err(WorkerError::Plugin(e)) => {
+                    shared.failure.get_or_insert(e);
+                }
+                Err(other) => {
+                    shared
+                        .failure
+                        .get_or_insert(ConnectError::failed(other.to_string()));
+                }
             }
             if let Err(e) = shared.task.close(&revoked) {
                 shared.failure.get_or_insert(e);
@@ -381,8 +390,14 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
                     offset: *o,
                 })
                 .collect();
-            if let Err(e) = commit(&mut guard, &consumer, offsets, CommitMode::Async) {
-                log::warn!("sink task {}: offset commit failed: {e}", env.name());
+            // The task failing to flush, or the dead letter queue failing, fails the task;
+            // Kafka refusing a commit is retried with the next one.
+            match commit(&mut guard, &consumer, offsets, CommitMode::Async) {
+                Err(WorkerError::Kafka(e)) => {
+                    log::warn!("sink task {}: offset commit failed: {e}", env.name())
+                }
+                Err(e) => break Err(e),
+                Ok(()) => {}
             }
             drop(guard);
             update_lag(&consumer, &env.metrics);
