@@ -104,22 +104,22 @@ pub fn plugin_config(
     let def = match info.kind {
         PluginKind::Source | PluginKind::Sink => worker
             .registry
-            .new_connector(info)
+            .new_connector(&info)
             .map_err(|e| HerderError::Internal(e.to_string()))?
             .config_def(),
         PluginKind::Converter | PluginKind::HeaderConverter => worker
             .registry
-            .new_converter(info)
+            .new_converter(&info)
             .map_err(|e| HerderError::Internal(e.to_string()))?
             .config_def(),
         PluginKind::Transformation => worker
             .registry
-            .new_transformation(info)
+            .new_transformation(&info)
             .map_err(|e| HerderError::Internal(e.to_string()))?
             .config_def(),
         PluginKind::Predicate => worker
             .registry
-            .new_predicate(info)
+            .new_predicate(&info)
             .map_err(|e| HerderError::Internal(e.to_string()))?
             .config_def(),
     }

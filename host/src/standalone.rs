@@ -14,7 +14,7 @@ use crate::kafka::{ClientSettings, EmbeddedBroker, TopicAdmin};
 use crate::worker::metrics::WorkerMetrics;
 use crate::worker::offsets::FileOffsetStore;
 use crate::worker::WorkerContext;
-use kconnect_loader::PluginRegistry;
+use kconnect_loader::{PluginRegistry, PluginWatcher, DEFAULT_WATCH_INTERVAL};
 use kconnect_rest::{RestConfig, RestServer};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -40,6 +40,8 @@ pub struct Standalone {
     pub herder: Arc<StandaloneHerder>,
     pub rest: RestServer,
     _embedded: Option<Arc<EmbeddedBroker>>,
+    /// Hot loading (`plugin.path.watch`): rescans `plugin.path` until stopped.
+    plugin_watcher: Option<PluginWatcher>,
 }
 
 impl Standalone {
@@ -91,6 +93,7 @@ impl Standalone {
             listeners: config.listeners.clone(),
             max_body_bytes: config.max_request_body_bytes,
             advertised_url: advertised_url(&config),
+            security: config.rest_security.clone(),
             ..RestConfig::default()
         };
         let worker = Arc::new(WorkerContext {
@@ -106,6 +109,24 @@ impl Standalone {
             .metrics
             .plugin_load_failures
             .store(worker.registry.failures().len() as u64, Ordering::Relaxed);
+        let plugin_watcher = if worker.config.plugin_path_watch {
+            let metrics = worker.metrics.clone();
+            let watcher = PluginWatcher::start(
+                worker.registry.clone(),
+                DEFAULT_WATCH_INTERVAL,
+                move |report| {
+                    metrics
+                        .plugin_load_failures
+                        .fetch_add(report.refused.len() as u64, Ordering::Relaxed);
+                },
+            )
+            .map_err(|e| {
+                WorkerError::Other(format!("cannot start the plugin.path watcher: {e}"))
+            })?;
+            Some(watcher)
+        } else {
+            None
+        };
         let herder = Arc::new(StandaloneHerder::new(worker.clone()));
         let rest = RestServer::start(rest_config, herder.clone(), Arc::new(LoggerControl))
             .await
@@ -146,11 +167,13 @@ impl Standalone {
             herder,
             rest,
             _embedded: embedded,
+            plugin_watcher,
         })
     }
 
     /// Stops connectors and the REST server.
     pub async fn stop(self) {
+        drop(self.plugin_watcher);
         self.herder.shutdown().await;
         self.rest.stop().await;
     }

@@ -17,6 +17,8 @@ pub struct WorkerConfig {
     pub value_converter: String,
     pub header_converter: String,
     pub plugin_path: Vec<PathBuf>,
+    /// `plugin.path.watch` (beyond Kafka): load plugins added to `plugin.path` while running.
+    pub plugin_path_watch: bool,
     pub offset_storage_file: Option<PathBuf>,
     pub offset_flush_interval: Duration,
     pub offset_flush_timeout: Duration,
@@ -30,6 +32,9 @@ pub struct WorkerConfig {
     pub topic_tracking_allow_reset: bool,
     pub client_override_policy: OverridePolicy,
     pub max_request_body_bytes: usize,
+    /// REST TLS, basic authentication, `admin.listeners` and CORS, read from their worker keys
+    /// (see `kconnect_rest::security`).
+    pub rest_security: kconnect_rest::RestSecurity,
 }
 
 /// `connector.client.config.override.policy`.
@@ -124,6 +129,19 @@ impl WorkerConfig {
                 )
             })?,
         };
+        // Certificates and credentials are read here, so that a bad REST security setting stops
+        // the worker at start with its key named. KAFKA_OPTS may name Kafka's JAAS file.
+        let rest_security = kconnect_rest::RestSecurity::from_worker_properties(
+            &listeners,
+            &raw,
+            std::env::var("KAFKA_OPTS").ok().as_deref(),
+        )
+        .map_err(|error| match error {
+            kconnect_rest::RestError::InvalidConfig { key, message } => {
+                WorkerError::key(&key, message)
+            }
+            other => WorkerError::key("listeners", other.to_string()),
+        })?;
         Ok(WorkerConfig {
             bootstrap_servers: raw
                 .get("bootstrap.servers")
@@ -141,6 +159,7 @@ impl WorkerConfig {
                 .into_iter()
                 .map(PathBuf::from)
                 .collect(),
+            plugin_path_watch: boolean(&raw, "plugin.path.watch", true)?,
             offset_storage_file: raw
                 .get("offset.storage.file.filename")
                 .filter(|v| !v.trim().is_empty())
@@ -161,6 +180,7 @@ impl WorkerConfig {
             topic_tracking_allow_reset: boolean(&raw, "topic.tracking.allow.reset", true)?,
             client_override_policy,
             max_request_body_bytes,
+            rest_security,
             raw,
         })
     }
@@ -228,6 +248,43 @@ mod tests {
         assert_eq!(c.prefixed("key.converter.")["schemas.enable"], "true");
         assert_eq!(c.raw["some.unknown.key"], "kept");
         assert!(!c.embedded_broker());
+        assert!(c.plugin_path_watch, "hot loading is on by default");
+    }
+
+    #[test]
+    fn plugin_path_watch_can_be_turned_off_and_must_be_a_boolean() {
+        let with = |value: &str| {
+            WorkerConfig::from_properties(props(&[
+                ("key.converter", "x"),
+                ("value.converter", "x"),
+                ("plugin.path.watch", value),
+            ]))
+        };
+        assert!(!with(" FALSE ").unwrap().plugin_path_watch);
+        assert!(with("true").unwrap().plugin_path_watch);
+        let e = with("sometimes").unwrap_err();
+        assert!(e.to_string().starts_with("plugin.path.watch:"), "{e}");
+    }
+
+    #[test]
+    fn rest_security_keys_are_read_and_errors_name_the_key() {
+        let with = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![("key.converter", "x"), ("value.converter", "x")];
+            pairs.extend_from_slice(extra);
+            WorkerConfig::from_properties(props(&pairs))
+        };
+        let c = with(&[
+            ("admin.listeners", ""),
+            ("access.control.allow.origin", "*"),
+        ])
+        .unwrap();
+        assert_eq!(c.rest_security.admin_listeners, Some(vec![]));
+        assert!(c.rest_security.cors.is_some());
+        assert!(c.rest_security.basic_auth.is_none() && c.rest_security.tls.is_none());
+        let e = with(&[("rest.extension.classes", "com.example.Other")]).unwrap_err();
+        assert!(e.to_string().starts_with("rest.extension.classes:"), "{e}");
+        let e = with(&[("listeners", "https://:8443")]).unwrap_err();
+        assert!(e.to_string().starts_with("listeners:"), "{e}");
     }
 
     #[test]

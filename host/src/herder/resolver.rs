@@ -42,7 +42,7 @@ impl ExternalResolver for PluginResolver<'_> {
         Some((|| {
             let mut handle = self
                 .registry
-                .new_transformation(info)
+                .new_transformation(&info)
                 .map_err(|e| TransformError::config_general(e.to_string()))?;
             handle
                 .configure(config)
@@ -63,7 +63,7 @@ impl ExternalResolver for PluginResolver<'_> {
         Some((|| {
             let mut handle = self
                 .registry
-                .new_predicate(info)
+                .new_predicate(&info)
                 .map_err(|e| TransformError::config_general(e.to_string()))?;
             handle
                 .configure(config)

@@ -21,7 +21,7 @@ use crate::worker::offsets::{json_to_source_map, StoredConnector};
 use crate::worker::status::{error_trace, State, StatusCell, TaskControl};
 use crate::worker::{sink, source, ActiveTopics, TaskEnv, WorkerContext};
 use async_trait::async_trait;
-use kconnect_loader::ConnectorHandle;
+use kconnect_loader::{ConnectorHandle, PluginClassInfo};
 use kconnect_plugin_api::context::{
     ConnectorContextObject, FfiConnectorContext, FfiConnectorContext_TO,
 };
@@ -46,6 +46,9 @@ struct ConnectorRuntime {
     target: TargetState,
     status: StatusCell,
     handle: Option<Arc<Mutex<ConnectorHandle>>>,
+    /// The class the running instance was made from: its tasks are made from the same one,
+    /// whatever versions were hot-loaded since, until the connector itself restarts.
+    class: Option<Arc<PluginClassInfo>>,
     task_configs: Vec<Properties>,
     tasks: Vec<TaskRuntime>,
     password_keys: BTreeSet<String>,
@@ -270,6 +273,7 @@ impl StandaloneHerder {
             target,
             status: StatusCell::new(State::Unassigned),
             handle: None,
+            class: None,
             task_configs: Vec::new(),
             tasks: Vec::new(),
             password_keys: validated.password_keys,
@@ -315,7 +319,7 @@ impl StandaloneHerder {
                     config.plugin_version.as_deref(),
                 )
                 .map_err(|e| WorkerError::Other(e.to_string()))?;
-                let mut handle = worker.registry.new_connector(info)?;
+                let mut handle = worker.registry.new_connector(&info)?;
                 let context: ConnectorContextObject = FfiConnectorContext_TO::from_value(
                     HostConnectorContext {
                         status: status.clone(),
@@ -329,13 +333,14 @@ impl StandaloneHerder {
                     .into_iter()
                     .map(|task| unresolve(task, &config.raw, &resolved))
                     .collect();
-                Ok::<_, WorkerError>((handle, task_configs))
+                Ok::<_, WorkerError>((handle, task_configs, info))
             },
         )
         .await;
         let failure = match started {
-            Ok(Ok((handle, task_configs))) => {
+            Ok(Ok((handle, task_configs, class))) => {
                 runtime.handle = Some(Arc::new(Mutex::new(handle)));
+                runtime.class = Some(class);
                 runtime
                     .status
                     .set(if runtime.target == TargetState::Paused {
@@ -395,12 +400,15 @@ impl StandaloneHerder {
                     providers.resolve(&task_config)?,
                 )
             };
-            let info = validation::resolve_connector(
-                &self.worker,
-                &connector.connector_class,
-                connector.plugin_version.as_deref(),
-            )
-            .map_err(|e| WorkerError::Other(e.to_string()))?;
+            let info = match &runtime.class {
+                Some(class) => class.clone(),
+                None => validation::resolve_connector(
+                    &self.worker,
+                    &connector.connector_class,
+                    connector.plugin_version.as_deref(),
+                )
+                .map_err(|e| WorkerError::Other(e.to_string()))?,
+            };
             let env = TaskEnv {
                 connector,
                 task_id: id,
@@ -414,11 +422,11 @@ impl StandaloneHerder {
             };
             let run: Box<dyn FnOnce() + Send> = match runtime.kind {
                 PluginKind::Source => {
-                    let handle = self.worker.registry.new_source_task(info)?;
+                    let handle = self.worker.registry.new_source_task(&info)?;
                     Box::new(move || source::run(env, handle))
                 }
                 _ => {
-                    let handle = self.worker.registry.new_sink_task(info)?;
+                    let handle = self.worker.registry.new_sink_task(&info)?;
                     Box::new(move || sink::run(env, handle))
                 }
             };
@@ -596,11 +604,12 @@ impl StandaloneHerder {
                 .enumerate()
                 .map(|(id, t)| {
                     let s = t.status.get();
-                    // Error counts ride along in the trace once a record failed.
-                    let trace = match (s.trace, t.errors.summary()) {
-                        (Some(trace), Some(counts)) => Some(format!("{trace}\n{counts}")),
-                        (trace, counts) => trace.or(counts),
-                    };
+                    // A warning and error counts ride along in the trace while they matter.
+                    let parts: Vec<String> = [s.trace, s.warning, t.errors.summary()]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    let trace = (!parts.is_empty()).then(|| parts.join("\n"));
                     TaskState {
                         id: id as u32,
                         state: rest_state(s.state),

@@ -12,6 +12,7 @@ use kconnect_plugin_api::PluginKind;
 use kconnect_rest::entities::{ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo};
 use kconnect_rest::HerderError;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// What the mask shows instead of a password.
 pub const HIDDEN: &str = "[hidden]";
@@ -24,11 +25,11 @@ pub struct Validated {
 }
 
 /// Finds the connector class a config names (class or alias, pinned by `connector.plugin.version`).
-pub fn resolve_connector<'a>(
-    worker: &'a WorkerContext,
+pub fn resolve_connector(
+    worker: &WorkerContext,
     name: &str,
     version: Option<&str>,
-) -> Result<&'a PluginClassInfo, HerderError> {
+) -> Result<Arc<PluginClassInfo>, HerderError> {
     worker
         .registry
         .resolve(name, &[PluginKind::Source, PluginKind::Sink], version)
@@ -75,7 +76,7 @@ pub fn validate(
     let info = resolve_connector(worker, plugin, version)?;
     let handle = worker
         .registry
-        .new_connector(info)
+        .new_connector(&info)
         .map_err(|e| HerderError::BadRequest(format!("cannot instantiate {}: {e}", info.class)))?;
     let plugin_def = handle.config_def().map_err(|e| {
         HerderError::BadRequest(format!("{} failed to describe its config: {e}", info.class))

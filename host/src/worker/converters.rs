@@ -83,7 +83,7 @@ fn converter(
                         format!("Invalid value {class} for configuration {key}: {e}"),
                     )
                 })?;
-            let handle = worker.registry.new_converter(info)?;
+            let handle = worker.registry.new_converter(&info)?;
             Box::new(PluginConverter(handle))
         }
     };

@@ -301,7 +301,7 @@ fn main() {
         .expect("the plugin library is copied");
     let loaded = PluginRegistry::scan(std::slice::from_ref(&plugin_path));
     assert!(loaded.failures().is_empty(), "{:?}", loaded.failures());
-    let mut native = PluginRegistry::new();
+    let native = PluginRegistry::new();
     native
         .add_native(kconnect_testing_plugin::kconnect_plugin_module(), "native")
         .expect("the linked-in plugin registers");

@@ -12,7 +12,15 @@
 //! 4. its `init` succeeds;
 //! 5. its manifest parses and names a compatible plugin-api version.
 //!
-//! Scanning never fails as a whole. Libraries are never unloaded.
+//! Scanning never fails as a whole. Libraries are never unloaded. Each library is loaded from a
+//! private copy (see [`crate::files`]); [`PluginClassInfo::file`] is the file found.
+//!
+//! ## Rescanning
+//! [`PluginRegistry::rescan`] looks at the same entries again. Files that are new or changed are
+//! loaded once they are complete (see [`crate::files`]); a changed file becomes a new library
+//! whose classes are listed next to the old ones, unless its content is one already loaded from
+//! that path. Removed files keep their classes. Each refused version of a file is logged once;
+//! [`PluginRegistry::failures`] lists the latest reason per path, for files still there.
 //!
 //! Each library is opened by path with `lib_header_from_path` and checked with
 //! `init_root_module`; abi_stable's `load_from_*` helpers are not used because they cache one
@@ -32,11 +40,16 @@
 //!    (an error listing them), as Kafka ignores ambiguous aliases;
 //! 3. with a pinned version (a version or a Maven-style range), only copies that satisfy it;
 //! 4. the highest version (see [`compare_versions`]);
-//! 5. on equal versions, the copy loaded first, in `plugin.path` order.
+//! 5. on equal versions, the copy loaded first, in `plugin.path` order — except that a later
+//!    version of the same file (rewritten with an unchanged version string) replaces its earlier
+//!    loads.
 //!
 //! [`resolve`]: PluginRegistry::resolve
 
 use crate::error::{describe_kinds, LoaderError};
+use crate::files::{
+    hash_in_place, read_header, Copied, Fingerprint, PrivateCopies, Readiness, TrackedFile,
+};
 use crate::handles::{
     ConnectorHandle, ConverterHandle, PredicateHandle, SinkTaskHandle, SourceTaskHandle,
     TransformationHandle,
@@ -50,9 +63,11 @@ use kconnect_plugin_api::ffi::{PluginModuleRef, ROOT_MODULE_SYMBOL};
 use kconnect_plugin_api::manifest::CAPABILITY_COMMIT_RECORD;
 use kconnect_plugin_api::{PluginKind, PluginManifest, PLUGIN_API_VERSION};
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Instant;
 
 /// File name endings of shared libraries on this platform.
 #[cfg(target_os = "macos")]
@@ -74,8 +89,11 @@ pub struct PluginClassInfo {
     /// The plugin (crate) that exports the class, and its version.
     pub plugin_name: String,
     pub plugin_version: String,
-    /// The library the class was loaded from (a label for natively registered modules).
+    /// The `plugin.path` file the class was found in (a label for natively registered modules).
     pub file: PathBuf,
+    /// The private copy of `file` that is actually loaded (see [`crate::files`]); the same as
+    /// `file` for natively registered modules.
+    pub loaded_from: PathBuf,
     pub module: PluginModuleRef,
 }
 
@@ -88,6 +106,7 @@ impl fmt::Debug for PluginClassInfo {
             .field("aliases", &self.aliases)
             .field("plugin_name", &self.plugin_name)
             .field("file", &self.file)
+            .field("loaded_from", &self.loaded_from)
             .finish_non_exhaustive()
     }
 }
@@ -105,7 +124,9 @@ pub struct PluginInfo {
     pub name: String,
     pub version: String,
     pub plugin_api_version: String,
+    /// The `plugin.path` file, and the private copy of it that is loaded.
     pub file: PathBuf,
+    pub loaded_from: PathBuf,
 }
 
 /// Kafka's `simpleName`: the class name without its package (and outer class).
@@ -164,20 +185,106 @@ pub fn is_compatible_plugin_api(plugin_api: &str) -> bool {
     }
 }
 
-/// The classes found on `plugin.path`, the libraries that were refused, and instance factories.
+/// What one [`PluginRegistry::rescan`] did.
+#[derive(Clone, Debug, Default)]
+pub struct RescanReport {
+    /// Libraries loaded: new files, and new versions of files loaded before.
+    pub loaded: Vec<PluginInfo>,
+    /// Files refused (each logged once, at `warn`).
+    pub refused: Vec<LoadFailure>,
+    /// Files left for a later rescan: still changing, or shorter than their header says.
+    pub waiting: Vec<PathBuf>,
+}
+
+impl RescanReport {
+    /// Whether nothing was loaded or refused.
+    pub fn is_quiet(&self) -> bool {
+        self.loaded.is_empty() && self.refused.is_empty()
+    }
+}
+
+/// What readers see: it only grows, except for failures, which describe the files as they are.
 #[derive(Default)]
-pub struct PluginRegistry {
-    classes: Vec<PluginClassInfo>,
+struct Catalog {
+    classes: Vec<Arc<PluginClassInfo>>,
     plugins: Vec<PluginInfo>,
+    /// At most one per path.
     failures: Vec<LoadFailure>,
-    loaded_files: HashSet<PathBuf>,
+}
+
+/// The `plugin.path` files and what became of them; one scan at a time.
+struct Files {
+    plugin_path: Vec<PathBuf>,
+    /// By canonical path, so that a file reached twice is loaded once.
+    tracked: HashMap<PathBuf, TrackedFile>,
+    /// Entries refused as a whole (a missing folder, a file that is not a library), with the
+    /// reason, so that each is reported once and not at every rescan.
+    refused_entries: Vec<(PathBuf, String)>,
+    copier: Copier,
+}
+
+/// Makes the private copies, or, when no private folder can be made, says so once and lets
+/// libraries be loaded where they are.
+#[derive(Default)]
+struct Copier {
+    copies: Option<PrivateCopies>,
+    unavailable: bool,
+}
+
+impl Copier {
+    fn copy(&mut self, path: &Path) -> std::io::Result<Copied> {
+        if self.copies.is_none() && !self.unavailable {
+            match PrivateCopies::create() {
+                Ok(copies) => self.copies = Some(copies),
+                Err(e) => {
+                    log::warn!(
+                        "cannot make a private folder for plugin copies in {} ({e}); plugins are \
+                         loaded where they are, so a plugin file must not be changed in place \
+                         while the worker runs",
+                        std::env::temp_dir().display()
+                    );
+                    self.unavailable = true;
+                }
+            }
+        }
+        match &mut self.copies {
+            Some(copies) => copies.copy(path),
+            None => hash_in_place(path),
+        }
+    }
+
+    /// Removes a copy that will not be used (never the original).
+    fn discard(&self, copied: &Copied) {
+        if let Some(copies) = &self.copies {
+            if copied.path.starts_with(copies.dir()) {
+                let _ = std::fs::remove_file(&copied.path);
+            }
+        }
+    }
+}
+
+/// The classes found on `plugin.path`, the libraries that were refused, and instance factories.
+///
+/// Shared between threads: readers ([`resolve`](PluginRegistry::resolve),
+/// [`classes`](PluginRegistry::classes)…) take a read lock for the time of a lookup; a rescan
+/// loads libraries without holding it and takes the write lock only to add what it loaded.
+pub struct PluginRegistry {
+    catalog: RwLock<Catalog>,
+    files: Mutex<Files>,
+}
+
+impl Default for PluginRegistry {
+    fn default() -> PluginRegistry {
+        PluginRegistry::with_plugin_path(Vec::new())
+    }
 }
 
 impl fmt::Debug for PluginRegistry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let catalog = self.read();
         f.debug_struct("PluginRegistry")
-            .field("classes", &self.classes)
-            .field("failures", &self.failures)
+            .field("classes", &catalog.classes)
+            .field("failures", &catalog.failures)
             .finish()
     }
 }
@@ -188,35 +295,76 @@ impl PluginRegistry {
         PluginRegistry::default()
     }
 
-    /// Loads every plugin library found in `dirs` (see the module docs). Never fails: refused
-    /// files are logged and listed in [`PluginRegistry::failures`].
-    pub fn scan(dirs: &[PathBuf]) -> PluginRegistry {
-        let mut registry = PluginRegistry::default();
-        for dir in dirs {
-            registry.scan_entry(dir);
+    fn with_plugin_path(plugin_path: Vec<PathBuf>) -> PluginRegistry {
+        PluginRegistry {
+            catalog: RwLock::new(Catalog::default()),
+            files: Mutex::new(Files {
+                plugin_path,
+                tracked: HashMap::new(),
+                refused_entries: Vec::new(),
+                copier: Copier::default(),
+            }),
         }
-        log::info!(
-            "loaded {} plugin classes from {} libraries; {} files refused",
-            registry.classes.len(),
-            registry.plugins.len(),
-            registry.failures.len()
-        );
+    }
+
+    /// Loads every plugin library found in `dirs` (see the module docs). Never fails: refused
+    /// files are logged and listed in [`PluginRegistry::failures`]. The folders are remembered
+    /// for [`PluginRegistry::rescan`].
+    pub fn scan(dirs: &[PathBuf]) -> PluginRegistry {
+        let registry = PluginRegistry::with_plugin_path(dirs.to_vec());
+        registry.pass(true);
+        {
+            let catalog = registry.read();
+            log::info!(
+                "loaded {} plugin classes from {} libraries; {} files refused",
+                catalog.classes.len(),
+                catalog.plugins.len(),
+                catalog.failures.len()
+            );
+        }
         registry
     }
 
-    /// Every loaded class, in load order (`plugin.path` order, then file-name order).
-    pub fn classes(&self) -> &[PluginClassInfo] {
-        &self.classes
+    /// Looks at the `plugin.path` folders again and loads what is new or changed and complete
+    /// (see [`crate::files`] for when a file counts as complete). A changed file is loaded as a
+    /// new library next to the old one, which stays loaded and listed; a removed file's classes
+    /// stay usable. Never fails; one rescan runs at a time.
+    pub fn rescan(&self) -> RescanReport {
+        self.pass(false)
+    }
+
+    /// The folders (and files) scanned.
+    pub fn plugin_path(&self) -> Vec<PathBuf> {
+        self.files().plugin_path.clone()
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Catalog> {
+        self.catalog.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Catalog> {
+        self.catalog.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn files(&self) -> MutexGuard<'_, Files> {
+        self.files.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every loaded class, in load order (`plugin.path` order, then file-name order, then
+    /// libraries loaded by rescans).
+    pub fn classes(&self) -> Vec<Arc<PluginClassInfo>> {
+        self.read().classes.clone()
     }
 
     /// Every loaded library.
-    pub fn plugins(&self) -> &[PluginInfo] {
-        &self.plugins
+    pub fn plugins(&self) -> Vec<PluginInfo> {
+        self.read().plugins.clone()
     }
 
-    /// Every refused library, with its reason.
-    pub fn failures(&self) -> &[LoadFailure] {
-        &self.failures
+    /// Every refused library or `plugin.path` entry, with its reason: at most one per path, and
+    /// only for files that are still there.
+    pub fn failures(&self) -> Vec<LoadFailure> {
+        self.read().failures.clone()
     }
 
     /// Registers a module linked into this process: a plugin crate's `kconnect_plugin_module()`
@@ -225,7 +373,7 @@ impl PluginRegistry {
     /// The plugin's `init` installs its panic hook in the process it runs in; for a linked-in
     /// module that is the worker's own process, so the worker's hook is put back afterwards (the
     /// plugin's panics are still caught and reported, without a backtrace).
-    pub fn add_native(&mut self, module: PluginModuleRef, label: &str) -> Result<(), LoaderError> {
+    pub fn add_native(&self, module: PluginModuleRef, label: &str) -> Result<(), LoaderError> {
         let file = PathBuf::from(label);
         let worker_hook = std::panic::take_hook();
         let manifest = initialise(module);
@@ -234,52 +382,124 @@ impl PluginRegistry {
             path: file.clone(),
             reason,
         })?;
-        self.register(module, manifest, file);
+        self.register(module, manifest, file.clone(), file);
         Ok(())
     }
 
-    fn scan_entry(&mut self, entry: &Path) {
-        if entry.is_file() {
-            if is_library(entry) {
-                self.load_file(entry);
-            } else {
-                self.refuse(
-                    entry,
-                    "not a shared library (plugin.path entries are folders)",
-                );
+    /// One look at every `plugin.path` entry. At startup every library found is loaded at once;
+    /// a rescan loads only files that are complete and not loaded yet in that version.
+    fn pass(&self, startup: bool) -> RescanReport {
+        let mut files = self.files();
+        let files = &mut *files;
+        let mut report = RescanReport::default();
+        let mut visited: HashSet<PathBuf> = HashSet::new();
+        let mut refused_entries: Vec<(PathBuf, String)> = Vec::new();
+        for entry in files.plugin_path.clone() {
+            if entry.is_file() {
+                if is_library(&entry) {
+                    self.visit(files, &entry, startup, &mut visited, &mut report);
+                } else {
+                    refused_entries.push((
+                        entry,
+                        "not a shared library (plugin.path entries are folders)".to_string(),
+                    ));
+                }
+                continue;
             }
-            return;
+            match library_files(&entry) {
+                Ok(found) => {
+                    for file in found {
+                        match file {
+                            Ok(path) => {
+                                self.visit(files, &path, startup, &mut visited, &mut report)
+                            }
+                            Err(refused) => refused_entries.push(refused),
+                        }
+                    }
+                }
+                Err(reason) => refused_entries.push((entry, reason)),
+            }
         }
-        let files = match library_files(entry) {
-            Ok(files) => files,
-            Err(reason) => {
-                self.refuse(entry, &reason);
-                return;
-            }
-        };
-        for file in files {
-            match file {
-                Ok(path) => self.load_file(&path),
-                Err((path, reason)) => self.refuse(&path, &reason),
-            }
-        }
+        self.update_refused_entries(files, refused_entries);
+        self.forget_vanished(files, &visited);
+        report
     }
 
-    fn refuse(&mut self, path: &Path, reason: &str) {
-        log::warn!("plugin.path: ignoring {}: {reason}", path.display());
-        self.failures.push(LoadFailure {
-            path: path.to_path_buf(),
-            reason: reason.to_string(),
-        });
-    }
-
-    fn load_file(&mut self, path: &Path) {
+    /// Looks at one library file and loads it when it is due.
+    fn visit(
+        &self,
+        files: &mut Files,
+        path: &Path,
+        startup: bool,
+        visited: &mut HashSet<PathBuf>,
+        report: &mut RescanReport,
+    ) {
         let identity = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-        if !self.loaded_files.insert(identity) {
+        if !visited.insert(identity.clone()) {
             log::debug!("plugin file {} is already loaded", path.display());
             return;
         }
-        match load_library(path) {
+        // Gone since the folder was listed: the next rescan sees it missing.
+        let Ok(fingerprint) = Fingerprint::of(path) else {
+            return;
+        };
+        let now = Instant::now();
+        let tracked = files
+            .tracked
+            .entry(identity)
+            .or_insert_with(|| TrackedFile::new(path, now));
+        if !startup {
+            match tracked.observe(fingerprint, now, || read_header(path)) {
+                Readiness::Settled => return,
+                Readiness::Waiting(why) => {
+                    log::debug!("plugin file {} is not ready yet: {why}", path.display());
+                    report.waiting.push(path.to_path_buf());
+                    return;
+                }
+                Readiness::Ready => {}
+            }
+        }
+        self.load_version(&mut files.copier, tracked, fingerprint, startup, report);
+    }
+
+    /// Copies, checks and registers one version of a file.
+    fn load_version(
+        &self,
+        copier: &mut Copier,
+        tracked: &mut TrackedFile,
+        fingerprint: Fingerprint,
+        startup: bool,
+        report: &mut RescanReport,
+    ) {
+        let path = tracked.path.clone();
+        let copied = match copier.copy(&path) {
+            Ok(copied) => copied,
+            Err(e) => {
+                tracked.settle(fingerprint, None);
+                let reason = format!("cannot make a private copy to load: {e}");
+                report.refused.push(self.refuse(&path, &reason));
+                return;
+            }
+        };
+        if !startup {
+            let now_seen = Fingerprint::of(&path).ok();
+            if now_seen != Some(fingerprint) {
+                copier.discard(&copied);
+                tracked.changed_meanwhile(now_seen, Instant::now());
+                report.waiting.push(path);
+                return;
+            }
+        }
+        if tracked.has_loaded(copied.hash) {
+            copier.discard(&copied);
+            tracked.settle(fingerprint, None);
+            log::info!(
+                "plugin file {} changed on disk, but to a content already loaded from it",
+                path.display()
+            );
+            return;
+        }
+        match load_library(&copied.path) {
             Ok((module, manifest)) => {
                 log::info!(
                     "loaded plugin {} {} from {} ({} classes)",
@@ -288,33 +508,110 @@ impl PluginRegistry {
                     path.display(),
                     manifest.classes.len()
                 );
-                self.register(module, manifest, path.to_path_buf());
+                tracked.settle(fingerprint, Some(copied.hash));
+                self.forget_failure(&path);
+                let plugin = self.register(module, manifest, path, copied.path);
+                report.loaded.push(plugin);
             }
-            Err(reason) => self.refuse(path, &reason),
+            Err(reason) => {
+                copier.discard(&copied);
+                tracked.settle(fingerprint, None);
+                report.refused.push(self.refuse(&path, &reason));
+            }
         }
     }
 
-    fn register(&mut self, module: PluginModuleRef, manifest: PluginManifest, file: PathBuf) {
-        for class in &manifest.classes {
-            self.classes.push(PluginClassInfo {
-                class: class.class.clone(),
-                kind: class.kind,
-                version: class.version.clone(),
-                aliases: class_aliases(&class.class, class.kind, &class.aliases),
-                doc: class.doc.clone(),
-                capabilities: class.capabilities.clone(),
-                plugin_name: manifest.name.clone(),
-                plugin_version: manifest.version.clone(),
-                file: file.clone(),
-                module,
-            });
+    /// Reports entries refused for the first time (or for a new reason), and forgets those that
+    /// are fine now.
+    fn update_refused_entries(&self, files: &mut Files, now: Vec<(PathBuf, String)>) {
+        for (path, reason) in &now {
+            if !files
+                .refused_entries
+                .contains(&(path.clone(), reason.clone()))
+            {
+                self.refuse(path, reason);
+            }
         }
-        self.plugins.push(PluginInfo {
+        for (path, _) in &files.refused_entries {
+            if !now.iter().any(|(p, _)| p == path) {
+                log::info!("plugin.path: {} is no longer refused", path.display());
+                self.forget_failure(path);
+            }
+        }
+        files.refused_entries = now;
+    }
+
+    /// Files that are gone: what was loaded from them stays; their failures go.
+    fn forget_vanished(&self, files: &mut Files, visited: &HashSet<PathBuf>) {
+        for (identity, tracked) in &mut files.tracked {
+            if !tracked.is_present() || visited.contains(identity) {
+                continue;
+            }
+            tracked.vanish();
+            self.forget_failure(&tracked.path);
+            if tracked.loaded_any() {
+                log::info!(
+                    "plugin file {} was removed; the classes loaded from it stay usable",
+                    tracked.path.display()
+                );
+            }
+        }
+    }
+
+    /// Logs the one line for a refused file and lists it (replacing an older reason).
+    fn refuse(&self, path: &Path, reason: &str) -> LoadFailure {
+        log::warn!("plugin.path: ignoring {}: {reason}", path.display());
+        let failure = LoadFailure {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        };
+        let mut catalog = self.write();
+        catalog.failures.retain(|f| f.path != path);
+        catalog.failures.push(failure.clone());
+        failure
+    }
+
+    fn forget_failure(&self, path: &Path) {
+        self.write().failures.retain(|f| f.path != path);
+    }
+
+    fn register(
+        &self,
+        module: PluginModuleRef,
+        manifest: PluginManifest,
+        file: PathBuf,
+        loaded_from: PathBuf,
+    ) -> PluginInfo {
+        let classes: Vec<Arc<PluginClassInfo>> = manifest
+            .classes
+            .iter()
+            .map(|class| {
+                Arc::new(PluginClassInfo {
+                    class: class.class.clone(),
+                    kind: class.kind,
+                    version: class.version.clone(),
+                    aliases: class_aliases(&class.class, class.kind, &class.aliases),
+                    doc: class.doc.clone(),
+                    capabilities: class.capabilities.clone(),
+                    plugin_name: manifest.name.clone(),
+                    plugin_version: manifest.version.clone(),
+                    file: file.clone(),
+                    loaded_from: loaded_from.clone(),
+                    module,
+                })
+            })
+            .collect();
+        let plugin = PluginInfo {
             name: manifest.name,
             version: manifest.version,
             plugin_api_version: manifest.plugin_api_version,
             file,
-        });
+            loaded_from,
+        };
+        let mut catalog = self.write();
+        catalog.classes.extend(classes);
+        catalog.plugins.push(plugin.clone());
+        plugin
     }
 
     /// Finds the class `name` (full name or alias) among `kinds` (all kinds when empty), with
@@ -324,19 +621,20 @@ impl PluginRegistry {
         name: &str,
         kinds: &[PluginKind],
         version: Option<&str>,
-    ) -> Result<&PluginClassInfo, LoaderError> {
+    ) -> Result<Arc<PluginClassInfo>, LoaderError> {
+        let catalog = self.read();
         let name = name.trim();
-        let wanted = |info: &&PluginClassInfo| kinds.is_empty() || kinds.contains(&info.kind);
+        let wanted = |info: &&Arc<PluginClassInfo>| kinds.is_empty() || kinds.contains(&info.kind);
         let answers_to = |info: &PluginClassInfo| info.aliases.iter().any(|a| a == name);
 
-        let mut candidates: Vec<&PluginClassInfo> = self
+        let mut candidates: Vec<&Arc<PluginClassInfo>> = catalog
             .classes
             .iter()
             .filter(wanted)
             .filter(|info| info.class == name)
             .collect();
         if candidates.is_empty() {
-            candidates = self
+            candidates = catalog
                 .classes
                 .iter()
                 .filter(wanted)
@@ -351,7 +649,7 @@ impl PluginRegistry {
             }
         }
         if candidates.is_empty() {
-            let elsewhere = self
+            let elsewhere = catalog
                 .classes
                 .iter()
                 .find(|info| info.class == name || answers_to(info));
@@ -384,14 +682,17 @@ impl PluginRegistry {
             }
         }
 
-        // Strictly greater only: on equal versions the earlier-loaded copy stays chosen.
+        // Candidates are in load order. On equal versions the earlier-loaded copy stays chosen,
+        // except over an earlier load of the same file: a rewritten file replaces itself.
         let mut best = candidates[0];
         for candidate in &candidates[1..] {
-            if compare_versions(&candidate.version, &best.version) == Ordering::Greater {
-                best = candidate;
+            match compare_versions(&candidate.version, &best.version) {
+                Ordering::Greater => best = candidate,
+                Ordering::Equal if candidate.file == best.file => best = candidate,
+                _ => {}
             }
         }
-        Ok(best)
+        Ok(best.clone())
     }
 
     /// A new connector of a source or sink class.
@@ -611,15 +912,15 @@ mod tests {
             plugin_name: "test".to_string(),
             plugin_version: version.to_string(),
             file: PathBuf::from(file),
+            loaded_from: PathBuf::from(file),
             module: kconnect_testing_plugin::kconnect_plugin_module(),
         }
     }
 
     fn registry(classes: Vec<PluginClassInfo>) -> PluginRegistry {
-        PluginRegistry {
-            classes,
-            ..PluginRegistry::default()
-        }
+        let registry = PluginRegistry::default();
+        registry.write().classes = classes.into_iter().map(Arc::new).collect();
+        registry
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 #[test]
 fn logging_through_a_native_plugin_without_a_worker_logger_does_not_recurse() {
-    let mut registry = PluginRegistry::new();
+    let registry = PluginRegistry::new();
     registry
         .add_native(kconnect_testing_plugin::kconnect_plugin_module(), "native")
         .unwrap();
@@ -16,7 +16,7 @@ fn logging_through_a_native_plugin_without_a_worker_logger_does_not_recurse() {
     let source = registry
         .resolve("kconnect.testing.MisbehavingSourceConnector", &[], None)
         .unwrap();
-    let mut task = registry.new_source_task(source).unwrap();
+    let mut task = registry.new_source_task(&source).unwrap();
     let settings = [("task.id".to_string(), "quiet".to_string())].into();
     task.start(settings, detached_task_context()).unwrap();
     let batch = task.poll(Duration::from_millis(1)).unwrap();

@@ -18,6 +18,7 @@ use kconnect_plugin_api::{
 };
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 const SOURCE: &str = "kconnect.testing.MisbehavingSourceConnector";
@@ -41,14 +42,14 @@ fn testing_plugin_path() -> (tempfile::TempDir, PluginRegistry) {
     (dir, registry)
 }
 
-fn class<'r>(registry: &'r PluginRegistry, name: &str) -> &'r PluginClassInfo {
+fn class(registry: &PluginRegistry, name: &str) -> Arc<PluginClassInfo> {
     registry
         .resolve(name, &[], None)
         .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn started_source_task(registry: &PluginRegistry, settings: &[(&str, &str)]) -> SourceTaskHandle {
-    let mut task = registry.new_source_task(class(registry, SOURCE)).unwrap();
+    let mut task = registry.new_source_task(&class(registry, SOURCE)).unwrap();
     task.start(config(settings), detached_task_context())
         .unwrap();
     task
@@ -105,7 +106,7 @@ fn scan_loads_good_plugins_and_gives_each_bad_file_one_line_reason() {
     let reason = |name: &str| -> String {
         let failures: Vec<_> = registry
             .failures()
-            .iter()
+            .into_iter()
             .filter(|f| f.path == path.join(name))
             .collect();
         assert_eq!(failures.len(), 1, "{name}: {:?}", registry.failures());
@@ -168,11 +169,11 @@ fn two_copies_are_both_listed_and_the_first_on_plugin_path_wins() {
     }
     let copy_in = |dir: &Path| dir.join("testing/libkconnect_testing_plugin.so");
     let forward = PluginRegistry::scan(&[first.path().to_path_buf(), second.path().to_path_buf()]);
-    let copies: Vec<&Path> = forward
+    let copies: Vec<PathBuf> = forward
         .classes()
         .iter()
         .filter(|c| c.class == SOURCE)
-        .map(|c| c.file.as_path())
+        .map(|c| c.file.clone())
         .collect();
     assert_eq!(copies, vec![copy_in(first.path()), copy_in(second.path())]);
     assert_eq!(class(&forward, SOURCE).file, copy_in(first.path()));
@@ -226,7 +227,7 @@ fn a_panicking_plugin_call_is_an_error_and_the_worker_keeps_running() {
     }
     task.stop().unwrap();
 
-    let mut connector = registry.new_connector(class(&registry, SINK)).unwrap();
+    let mut connector = registry.new_connector(&class(&registry, SINK)).unwrap();
     let error = connector
         .validate(&config(&[("panic.on", "connector.validate")]))
         .unwrap_err();
@@ -249,7 +250,7 @@ fn a_panicking_plugin_call_is_an_error_and_the_worker_keeps_running() {
 #[test]
 fn configured_failures_keep_their_kind() {
     let (_dir, registry) = testing_plugin_path();
-    let mut task = registry.new_sink_task(class(&registry, SINK)).unwrap();
+    let mut task = registry.new_sink_task(&class(&registry, SINK)).unwrap();
     let error = task
         .start(
             config(&[("fail.on", "start"), ("fail.retriable", "true")]),
@@ -263,7 +264,7 @@ fn configured_failures_keep_their_kind() {
         error.message
     );
 
-    let mut connector = registry.new_connector(class(&registry, SOURCE)).unwrap();
+    let mut connector = registry.new_connector(&class(&registry, SOURCE)).unwrap();
     let error = connector
         .start(
             config(&[("records.per.poll", "many")]),
@@ -332,7 +333,7 @@ fn every_kind_of_class_round_trips_through_the_abi() {
     let (dir, registry) = testing_plugin_path();
 
     // Connector: definition, validation, tasks.
-    let mut connector: ConnectorHandle = registry.new_connector(class(&registry, SOURCE)).unwrap();
+    let mut connector: ConnectorHandle = registry.new_connector(&class(&registry, SOURCE)).unwrap();
     let def = connector.config_def().unwrap();
     assert!(def.key("records.per.poll").is_some());
     let verdict = connector
@@ -356,7 +357,7 @@ fn every_kind_of_class_round_trips_through_the_abi() {
     connector.stop().unwrap();
 
     // Source task, with offsets stored by the worker read through the context.
-    let mut task = registry.new_source_task(class(&registry, SOURCE)).unwrap();
+    let mut task = registry.new_source_task(&class(&registry, SOURCE)).unwrap();
     assert!(task.wants_commit_record());
     let mut settings = task_configs[1].clone();
     settings.insert("task.id".into(), "resumed".into());
@@ -374,14 +375,14 @@ fn every_kind_of_class_round_trips_through_the_abi() {
     task.commit().unwrap();
     task.stop().unwrap();
     let bench = registry
-        .new_source_task(class(&registry, "BenchSource"))
+        .new_source_task(&class(&registry, "BenchSource"))
         .unwrap();
     assert!(!bench.wants_commit_record());
 
     // Sink task: what it is given arrives in its file.
     let lines = dir.path().join("sink.txt");
     let mut sink: SinkTaskHandle = registry
-        .new_sink_task(class(&registry, "MisbehavingSink"))
+        .new_sink_task(&class(&registry, "MisbehavingSink"))
         .unwrap();
     sink.start(
         config(&[("file", lines.to_str().unwrap())]),
@@ -412,7 +413,7 @@ fn every_kind_of_class_round_trips_through_the_abi() {
 
     // Converter.
     let mut converter: ConverterHandle = registry
-        .new_converter(class(&registry, "ReverseStringConverter"))
+        .new_converter(&class(&registry, "ReverseStringConverter"))
         .unwrap();
     converter.configure(&Config::new(), false).unwrap();
     let bytes = converter
@@ -434,7 +435,7 @@ fn every_kind_of_class_round_trips_through_the_abi() {
 
     // Transformation.
     let mut upper: TransformationHandle = registry
-        .new_transformation(class(&registry, "UppercaseValue"))
+        .new_transformation(&class(&registry, "UppercaseValue"))
         .unwrap();
     upper.configure(&Config::new()).unwrap();
     let changed = upper
@@ -445,7 +446,7 @@ fn every_kind_of_class_round_trips_through_the_abi() {
 
     // Predicate.
     let mut predicate: PredicateHandle = registry
-        .new_predicate(class(&registry, "TopicMatches"))
+        .new_predicate(&class(&registry, "TopicMatches"))
         .unwrap();
     assert_eq!(
         predicate.configure(&Config::new()).unwrap_err().kind,
@@ -464,7 +465,7 @@ fn every_kind_of_class_round_trips_through_the_abi() {
 fn a_class_is_created_only_as_its_own_kind() {
     let (_dir, registry) = testing_plugin_path();
     let sink = class(&registry, SINK);
-    let error = registry.new_source_task(sink).unwrap_err();
+    let error = registry.new_source_task(&sink).unwrap_err();
     assert_eq!(error.code(), "wrong_kind");
     let error = registry
         .resolve("MisbehavingSink", &[PluginKind::Source], None)
@@ -505,7 +506,7 @@ fn handles_move_between_threads() {
 #[test]
 fn a_natively_linked_plugin_registers_like_a_loaded_one() {
     capture_logs();
-    let mut registry = PluginRegistry::new();
+    let registry = PluginRegistry::new();
     registry
         .add_native(
             kconnect_testing_plugin::kconnect_plugin_module(),
@@ -516,7 +517,7 @@ fn a_natively_linked_plugin_registers_like_a_loaded_one() {
     assert_eq!(source.file, PathBuf::from("native:testing"));
     assert_eq!(registry.plugins()[0].name, "kconnect-testing-plugin");
 
-    let mut task = registry.new_source_task(source).unwrap();
+    let mut task = registry.new_source_task(&source).unwrap();
     task.start(
         config(&[("task.id", "n"), ("panic.on", "commit")]),
         detached_task_context(),

@@ -1,9 +1,12 @@
-//! Server settings and Kafka-style listener URLs (`listeners=http://:8083,http://127.0.0.1:0`).
+//! Server settings and Kafka-style listener URLs (`listeners=http://:8083,https://127.0.0.1:0`).
 //!
-//! Only `http` listeners are served: an `https` listener is refused at start with
-//! [`RestError::UnsupportedScheme`] rather than silently served in clear text.
+//! `http` and `https` listeners are served, mixed as wished; an `https` listener needs TLS
+//! settings ([`RestSecurity::tls`] / [`RestSecurity::admin_tls`]) and is refused at start with
+//! [`RestError::MissingTls`] otherwise, never served in clear text. Other schemes are refused
+//! with [`RestError::UnsupportedScheme`].
 
 use crate::error::RestError;
+use crate::security::RestSecurity;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
@@ -27,6 +30,8 @@ pub struct RestConfig {
     pub health_check_timeout: Duration,
     /// How long `stop` lets in-flight requests finish.
     pub shutdown_timeout: Duration,
+    /// TLS, basic authentication, admin listeners and CORS.
+    pub security: RestSecurity,
 }
 
 impl Default for RestConfig {
@@ -39,18 +44,21 @@ impl Default for RestConfig {
             request_timeout: Duration::from_secs(90),
             health_check_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(5),
+            security: RestSecurity::default(),
         }
     }
 }
 
-/// One parsed listener: the address to bind and the host as written (empty for all interfaces).
+/// One parsed listener: the address to bind, the host as written (empty for all interfaces) and
+/// whether it speaks TLS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Listener {
     pub(crate) host: String,
     pub(crate) address: SocketAddr,
+    pub(crate) https: bool,
 }
 
-/// Parses `http://host:port`, `http://:port`, `http://[::1]:port`. The scheme is case-insensitive,
+/// Parses `http://host:port`, `https://:port`, `http://[::1]:port`. The scheme is case-insensitive,
 /// a trailing `/` is allowed. A host name binds its first address, preferring IPv4, so that
 /// `localhost:0` gives one port rather than one per address family.
 pub(crate) fn parse_listener(url: &str) -> Result<Listener, RestError> {
@@ -62,7 +70,8 @@ pub(crate) fn parse_listener(url: &str) -> Result<Listener, RestError> {
     let (scheme, rest) = trimmed
         .split_once("://")
         .ok_or_else(|| invalid("expected scheme://host:port"))?;
-    if !scheme.eq_ignore_ascii_case("http") {
+    let https = scheme.eq_ignore_ascii_case("https");
+    if !https && !scheme.eq_ignore_ascii_case("http") {
         return Err(RestError::UnsupportedScheme {
             listener: url.to_string(),
             scheme: scheme.to_string(),
@@ -107,27 +116,34 @@ pub(crate) fn parse_listener(url: &str) -> Result<Listener, RestError> {
     Ok(Listener {
         host: host.to_string(),
         address,
+        https,
     })
 }
 
-/// The URL this worker advertises: the configured one, else the first listener with its bound
-/// port and, for an all-interfaces listener, the machine's host name.
-pub(crate) fn advertised_url(
-    config: &RestConfig,
-    first_host: &str,
-    first_bound: SocketAddr,
-) -> String {
+/// The URL this worker advertises: the configured one, else, as Kafka, the first `http`
+/// listener (the first `https` one when there is no `http` one) with its bound port and, for an
+/// all-interfaces listener, the machine's host name. `bound` pairs each regular listener with
+/// its bound address, in order; it is never empty.
+pub(crate) fn advertised_url(config: &RestConfig, bound: &[(Listener, SocketAddr)]) -> String {
     if let Some(url) = &config.advertised_url {
         return url.trim_end_matches('/').to_string();
     }
-    let host = if first_host.is_empty() || first_bound.ip().is_unspecified() {
-        machine_host_name()
-    } else if first_host.contains(':') {
-        format!("[{first_host}]")
-    } else {
-        first_host.to_string()
+    let Some((listener, address)) = bound
+        .iter()
+        .find(|(listener, _)| !listener.https)
+        .or_else(|| bound.first())
+    else {
+        return "http://localhost:8083".to_string();
     };
-    format!("http://{host}:{}", first_bound.port())
+    let host = if listener.host.is_empty() || address.ip().is_unspecified() {
+        machine_host_name()
+    } else if listener.host.contains(':') {
+        format!("[{}]", listener.host)
+    } else {
+        listener.host.clone()
+    };
+    let scheme = if listener.https { "https" } else { "http" };
+    format!("{scheme}://{host}:{}", address.port())
 }
 
 fn machine_host_name() -> String {
@@ -182,23 +198,43 @@ mod tests {
             assert!(error.to_string().contains(bad), "{error}");
         }
         assert!(matches!(
-            parse_listener("https://:8443"),
+            parse_listener("ftp://:8443"),
             Err(RestError::UnsupportedScheme { .. })
         ));
     }
 
     #[test]
+    fn https_listeners_parse() {
+        let listener = parse_listener("HTTPS://127.0.0.1:8443").unwrap();
+        assert!(listener.https);
+        assert_eq!(listener.address, "127.0.0.1:8443".parse().unwrap());
+        assert!(!parse_listener("http://127.0.0.1:8443").unwrap().https);
+    }
+
+    fn bound(listener: &str, port: u16) -> (Listener, SocketAddr) {
+        let listener = parse_listener(listener).unwrap();
+        let address = SocketAddr::new(listener.address.ip(), port);
+        (listener, address)
+    }
+
+    #[test]
     fn advertised_url_prefers_configuration_then_listener() {
         let mut config = RestConfig::default();
-        let bound: SocketAddr = "127.0.0.1:4242".parse().unwrap();
-        assert_eq!(
-            advertised_url(&config, "127.0.0.1", bound),
-            "http://127.0.0.1:4242"
-        );
+        let listeners = [bound("http://127.0.0.1:0", 4242)];
+        assert_eq!(advertised_url(&config, &listeners), "http://127.0.0.1:4242");
         config.advertised_url = Some("http://connect-1:8083/".into());
-        assert_eq!(
-            advertised_url(&config, "127.0.0.1", bound),
-            "http://connect-1:8083"
-        );
+        assert_eq!(advertised_url(&config, &listeners), "http://connect-1:8083");
+    }
+
+    #[test]
+    fn advertised_url_prefers_http_then_https_as_kafka() {
+        let config = RestConfig::default();
+        let mixed = [
+            bound("https://127.0.0.1:0", 8443),
+            bound("http://[::1]:0", 8083),
+        ];
+        assert_eq!(advertised_url(&config, &mixed), "http://[::1]:8083");
+        let tls_only = [bound("https://127.0.0.1:0", 8443)];
+        assert_eq!(advertised_url(&config, &tls_only), "https://127.0.0.1:8443");
     }
 }

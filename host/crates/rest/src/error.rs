@@ -16,8 +16,21 @@ pub enum RestError {
     NoListeners,
     #[error("invalid REST listener '{listener}': {reason}")]
     InvalidListener { listener: String, reason: String },
-    #[error("REST listener '{listener}' uses scheme '{scheme}'; only http is supported")]
+    #[error(
+        "REST listener '{listener}' uses scheme '{scheme}'; only http and https are supported"
+    )]
     UnsupportedScheme { listener: String, scheme: String },
+    /// An `https` listener without TLS settings for its kind (`listeners.https.*` /
+    /// `admin.listeners.https.*` / `ssl.*`).
+    #[error("REST listener '{listener}' is https but no TLS certificate is configured: set {prefix}ssl.keystore.location (PEM) or {prefix}ssl.certificate.location and {prefix}ssl.key.location")]
+    MissingTls { listener: String, prefix: String },
+    /// An admin listener on the same address as a regular one (both could not be bound, and
+    /// the split would be meaningless).
+    #[error("admin listener '{admin}' uses the same host and port as listener '{listener}'; leave admin.listeners unset to serve /admin on the regular listeners")]
+    OverlappingAdminListener { admin: String, listener: String },
+    /// A worker key with a value the REST server cannot use; `key` is the full key name.
+    #[error("{key}: {message}")]
+    InvalidConfig { key: String, message: String },
     #[error("cannot listen on {address} (listener '{listener}'): {source}")]
     Bind {
         listener: String,

@@ -18,20 +18,34 @@
 //!   characters, without `/`, and not `.` or `..` (400 otherwise); names in paths are
 //!   percent-decoded and looked up as is (404 when unknown).
 //!
+//!
+//! Security ([`security`] reads Kafka's worker keys into [`RestSecurity`]): `https` listeners
+//! with PEM certificates and optional client certificates ([`tls`]); HTTP basic
+//! authentication as Kafka's `BasicAuthSecurityRestExtension` ([`auth`]); KIP-495
+//! `admin.listeners`; CORS as Kafka's Jetty filter ([`cors`]).
+//!
 //! Not served: Kafka's internal inter-worker endpoints (`POST /connectors/{c}/tasks`,
 //! `PUT /connectors/{c}/fence`), the deprecated `GET /connectors/{c}/tasks-config` (gone in
-//! Kafka 4.0), HTTPS listeners and CORS headers.
+//! Kafka 4.0), and REST extensions other than basic authentication.
 
+pub mod auth;
 pub mod config;
+pub mod cors;
 pub mod entities;
 pub mod error;
 pub mod herder;
 pub mod routes;
+pub mod security;
 pub mod server;
+pub mod tls;
 
+pub use auth::BasicAuth;
 pub use config::RestConfig;
+pub use cors::CorsConfig;
 pub use entities::*;
 pub use error::{ApiError, RestError};
 pub use herder::{Herder, HerderError, LogControl};
 pub use routes::{HttpMethod, RouteSpec, OPENAPI_DOCUMENT, ROUTES};
+pub use security::RestSecurity;
 pub use server::RestServer;
+pub use tls::{ClientAuth, PemSource, TlsConfig, TlsSettings};

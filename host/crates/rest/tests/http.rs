@@ -882,8 +882,13 @@ async fn start_refuses_bad_listeners() {
     };
     assert!(matches!(start(vec![]).await, Err(RestError::NoListeners)));
     assert!(matches!(
-        start(vec!["https://127.0.0.1:0".into()]).await,
+        start(vec!["ftp://127.0.0.1:0".into()]).await,
         Err(RestError::UnsupportedScheme { .. })
+    ));
+    // An https listener without a certificate is refused, never served in clear text.
+    assert!(matches!(
+        start(vec!["https://127.0.0.1:0".into()]).await,
+        Err(RestError::MissingTls { .. })
     ));
     assert!(matches!(
         start(vec!["127.0.0.1:8083".into()]).await,
