@@ -120,3 +120,99 @@ fn three_kill_9s_lose_nothing() {
         "{duplicates} duplicates exceed {bound}"
     );
 }
+
+fn task_trace(worker: &Worker, connector: &str) -> String {
+    ureq::get(&worker.url(&format!("/connectors/{connector}/status")))
+        .call()
+        .ok()
+        .and_then(|r| r.into_string().ok())
+        .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["tasks"][0]["trace"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_broker_down_for_30_seconds_is_ridden_out_without_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let port = broker.port;
+    let rest_port = free_port();
+    // tansu keeps data in memory only: restarted, it has forgotten the idempotent producer's id,
+    // which a real broker keeps and which makes such a producer fail for good (the task then
+    // FAILS loudly, see worker/source.rs). Plain retries ride out a broker that lost everything.
+    let worker_config = worker_properties(
+        dir.path(),
+        &broker.bootstrap(),
+        rest_port,
+        "producer.enable.idempotence=false",
+    );
+    let (source, sink) = connectors(dir.path(), "outage");
+    let input = dir.path().join("in.txt");
+    let output = dir.path().join("out.txt");
+    let mut worker = Worker::standalone(dir.path(), &worker_config, &[&source, &sink], rest_port);
+    worker.wait_ready();
+    let before: Vec<String> = (0..100).map(|i| format!("before {i}")).collect();
+    append_lines(&input, &before);
+    wait_until(Duration::from_secs(60), "the first lines", || {
+        read_lines(&output).len() >= 100
+    });
+
+    let outage = Duration::from_secs(30);
+    drop(broker);
+    let down_at = Instant::now();
+    let during: Vec<String> = (0..100).map(|i| format!("during {i}")).collect();
+    append_lines(&input, &during);
+    // The outage shows in the status while it lasts; the tasks stay RUNNING.
+    wait_until(
+        Duration::from_secs(25),
+        "the outage in the source status",
+        || task_trace(&worker, "src").contains("unreachable"),
+    );
+    eprintln!(
+        "outage visible in status after {:?}: {}",
+        down_at.elapsed(),
+        task_trace(&worker, "src")
+    );
+    std::thread::sleep(outage.saturating_sub(down_at.elapsed()));
+
+    let _broker = Broker::start_on(port);
+    let up_at = Instant::now();
+    let after: Vec<String> = (0..100).map(|i| format!("after {i}")).collect();
+    append_lines(&input, &after);
+    let all: HashSet<String> = before
+        .iter()
+        .chain(&during)
+        .chain(&after)
+        .cloned()
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let got: HashSet<String> = read_lines(&output).into_iter().collect();
+        if all.iter().all(|l| got.contains(l)) {
+            break;
+        }
+        if Instant::now() > deadline {
+            let missing = all.iter().filter(|l| !got.contains(*l)).count();
+            panic!(
+                "{missing} lines missing 120 s after the broker came back; log:\n{}",
+                worker.logs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let got = read_lines(&output);
+    let unique: HashSet<&String> = got.iter().collect();
+    eprintln!(
+        "broker outage {outage:?}: sent {}, received {} ({} unique, {} duplicates), recovered {:?} after the broker came back",
+        all.len(),
+        got.len(),
+        unique.len(),
+        got.len() - unique.len(),
+        up_at.elapsed()
+    );
+    assert!(
+        !task_trace(&worker, "src").contains("unreachable"),
+        "the warning clears"
+    );
+    assert!(worker.try_exit().is_none(), "no restart was needed");
+}

@@ -255,6 +255,13 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
         }
         // Acknowledgements arrive through here (and while the local queue is full).
         pipeline.producer.poll(Duration::ZERO);
+        // An idempotent producer whose broker forgot its producer id (a broker that lost its
+        // state) can never deliver again: fail loudly rather than stall with records queued.
+        if let Some((code, reason)) = pipeline.producer.client().fatal_error() {
+            break Err(WorkerError::Kafka(format!(
+                "the producer hit a fatal error ({code:?}): {reason}; restart the task to continue from the stored offsets"
+            )));
+        }
         let polled_at = Instant::now();
         let batch = match task.poll(POLL_TIMEOUT) {
             Ok(batch) => {
