@@ -216,3 +216,52 @@ fn a_broker_down_for_30_seconds_is_ridden_out_without_loss() {
     );
     assert!(worker.try_exit().is_none(), "no restart was needed");
 }
+
+#[test]
+fn unwritable_offsets_show_in_status_and_are_flushed_once_writable_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let rest_port = free_port();
+    let worker_config = worker_properties(dir.path(), "embedded", rest_port, "");
+    let (source, sink) = connectors(dir.path(), "offsets-unwritable");
+    let input = dir.path().join("in.txt");
+    let output = dir.path().join("out.txt");
+    let offsets = dir.path().join("connect.offsets");
+    let mut worker = Worker::standalone(dir.path(), &worker_config, &[&source, &sink], rest_port);
+    worker.wait_ready();
+    append_lines(&input, &["one".to_string()]);
+    wait_until(Duration::from_secs(30), "the first offsets", || {
+        std::fs::read_to_string(&offsets).is_ok_and(|o| o.contains("\"position\":4"))
+    });
+
+    // Running as root, permissions do not stop writes: a folder where the store writes its
+    // temporary file does (the store writes to `<file>.tmp`, then renames).
+    let blocker = dir.path().join("connect.offsets.tmp");
+    std::fs::create_dir(&blocker).unwrap();
+    append_lines(&input, &["two".to_string()]);
+    wait_until(Duration::from_secs(30), "the line in the sink", || {
+        read_lines(&output).len() == 2
+    });
+    wait_until(Duration::from_secs(30), "the problem in the status", || {
+        task_trace(&worker, "src").contains("offsets cannot be stored")
+    });
+    assert!(
+        worker.logs().contains("source offsets cannot be stored"),
+        "and in the log"
+    );
+    let stored = std::fs::read_to_string(&offsets).unwrap();
+    assert!(
+        stored.contains("\"position\":4"),
+        "the old file is intact: {stored}"
+    );
+    assert!(worker.try_exit().is_none(), "the worker keeps running");
+
+    std::fs::remove_dir(&blocker).unwrap();
+    wait_until(
+        Duration::from_secs(30),
+        "the offsets flushed once writable",
+        || std::fs::read_to_string(&offsets).is_ok_and(|o| o.contains("\"position\":8")),
+    );
+    wait_until(Duration::from_secs(10), "the warning to clear", || {
+        !task_trace(&worker, "src").contains("offsets cannot be stored")
+    });
+}

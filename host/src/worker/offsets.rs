@@ -12,6 +12,7 @@ use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// A Connect value as JSON (the way Kafka's schemaless JsonConverter writes offsets).
@@ -109,6 +110,8 @@ pub struct FileOffsetStore {
     path: PathBuf,
     /// Key text → (key, offset), so a flush writes the parsed key without parsing it again.
     offsets: Mutex<BTreeMap<String, (Json, Json)>>,
+    /// Set by `put`, cleared by a successful `flush`: offsets a failed flush left unwritten.
+    dirty: AtomicBool,
 }
 
 fn store_error(path: &Path, message: impl Into<String>) -> WorkerError {
@@ -159,6 +162,7 @@ impl FileOffsetStore {
         Ok(FileOffsetStore {
             path: path.to_path_buf(),
             offsets: Mutex::new(offsets),
+            dirty: AtomicBool::new(false),
         })
     }
 
@@ -183,6 +187,7 @@ impl FileOffsetStore {
         connector: &str,
         offsets: impl IntoIterator<Item = (SourceMap, Option<SourceMap>)>,
     ) {
+        self.dirty.store(true, Ordering::Release);
         let mut map = self.lock();
         for (partition, offset) in offsets {
             let (text, key) = offset_key(connector, &partition);
@@ -210,12 +215,23 @@ impl FileOffsetStore {
 
     /// Writes everything to disk atomically.
     pub fn flush(&self) -> Result<()> {
+        // Cleared first: a `put` racing with this flush marks the store dirty again.
+        self.dirty.store(false, Ordering::Release);
         let bytes = {
             let map = self.lock();
             let entries: Vec<&(Json, Json)> = map.values().collect();
             serde_json::to_vec(&entries).map_err(|e| store_error(&self.path, e.to_string()))?
         };
-        write_atomically(&self.path, &bytes)
+        let written = write_atomically(&self.path, &bytes);
+        if written.is_err() {
+            self.dirty.store(true, Ordering::Release);
+        }
+        written
+    }
+
+    /// True when offsets were recorded but not yet written (e.g. after a failed flush).
+    pub fn needs_flush(&self) -> bool {
+        self.dirty.load(Ordering::Acquire)
     }
 
     /// The file holding connectors created through REST.

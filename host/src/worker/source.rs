@@ -363,10 +363,10 @@ impl Pipeline<'_> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take_committable();
-        if offsets.is_empty() {
+        let store = &self.env.worker.offsets;
+        if offsets.is_empty() && !store.needs_flush() {
             return Ok(());
         }
-        let store = &self.env.worker.offsets;
         store.put(
             &self.env.connector.name,
             offsets.into_iter().map(|(p, o)| (p, Some(o))),
