@@ -75,3 +75,76 @@ impl PluginManifest {
         serde_json::from_str(json).map_err(|e| format!("invalid plugin manifest: {e}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn kind() -> impl Strategy<Value = PluginKind> {
+        prop_oneof![
+            Just(PluginKind::Source),
+            Just(PluginKind::Sink),
+            Just(PluginKind::Converter),
+            Just(PluginKind::HeaderConverter),
+            Just(PluginKind::Transformation),
+            Just(PluginKind::Predicate),
+        ]
+    }
+
+    fn manifest() -> impl Strategy<Value = PluginManifest> {
+        let class = (
+            "[a-zA-Z0-9.$_]{1,40}",
+            kind(),
+            "[0-9.a-z-]{1,12}",
+            prop::collection::vec(".{0,12}", 0..3),
+            ".{0,20}",
+        )
+            .prop_map(|(class, kind, version, aliases, doc)| ClassManifest {
+                class,
+                kind,
+                version,
+                aliases,
+                doc,
+                capabilities: Vec::new(),
+            });
+        (
+            "[0-9.]{1,8}",
+            ".{0,20}",
+            "[0-9.]{1,8}",
+            prop::collection::vec(class, 0..5),
+        )
+            .prop_map(
+                |(plugin_api_version, name, version, classes)| PluginManifest {
+                    plugin_api_version,
+                    name,
+                    version,
+                    classes,
+                },
+            )
+    }
+
+    proptest! {
+        /// The worker parses what any plugin sends it: text from a library is untrusted.
+        #[test]
+        fn any_text_parses_or_errors_without_panicking(text in ".*") {
+            let _ = PluginManifest::from_json(&text);
+        }
+
+        #[test]
+        fn manifests_round_trip(m in manifest()) {
+            let json = serde_json::to_string(&m).unwrap();
+            prop_assert_eq!(PluginManifest::from_json(&json).unwrap(), m);
+        }
+    }
+
+    #[test]
+    fn unknown_fields_from_newer_plugins_are_ignored_and_missing_optional_ones_default() {
+        let json = r#"{"plugin_api_version":"0.1.0","name":"p","version":"1","future":true,
+            "classes":[{"class":"a.B","type":"source","version":"1","new_flag":[1]}]}"#;
+        let m = PluginManifest::from_json(json).unwrap();
+        assert!(m.classes[0].aliases.is_empty() && m.classes[0].capabilities.is_empty());
+        let error = PluginManifest::from_json(r#"{"name":"p"}"#).unwrap_err();
+        assert!(error.contains("invalid plugin manifest"), "{error}");
+    }
+}

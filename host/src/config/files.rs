@@ -172,6 +172,62 @@ mod tests {
             .contains("\"a\""));
     }
 
+    proptest::proptest! {
+        /// Any text: an answer or an error, never a panic.
+        #[test]
+        fn properties_parser_never_panics(text in ".*") {
+            let _ = parse_java_properties(&text);
+        }
+
+        /// Keys and values written the way Java's `Properties.store` escapes them read back as
+        /// they were.
+        #[test]
+        fn escaped_pairs_round_trip(
+            pairs in proptest::collection::btree_map("[a-zA-Z0-9._-]{1,20}", "[ -~]{0,40}", 0..10)
+        ) {
+            let mut text = String::new();
+            for (k, v) in &pairs {
+                let escaped: String = v
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| match c {
+                        '\\' => "\\\\".to_string(),
+                        ' ' if i == 0 => "\\ ".to_string(),
+                        '=' | ':' | '#' | '!' => format!("\\{c}"),
+                        c => c.to_string(),
+                    })
+                    .collect();
+                text.push_str(&format!("{k}={escaped}\n"));
+            }
+            proptest::prop_assert_eq!(parse_java_properties(&text).unwrap(), pairs);
+        }
+
+        #[test]
+        fn json_and_toml_parsers_never_panic(text in ".*") {
+            let _ = parse_json(&text);
+            let _ = parse_toml(&text);
+        }
+    }
+
+    /// Hand-picked hard cases, kept in the repository as a corpus.
+    #[test]
+    fn corpus_files_parse() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/properties");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let expected = path.with_extension("json");
+            if path.extension().is_some_and(|e| e == "properties") {
+                let parsed = read_properties(&path).unwrap();
+                let want: Properties =
+                    serde_json::from_str(&std::fs::read_to_string(&expected).unwrap()).unwrap();
+                assert_eq!(parsed, want, "{}", path.display());
+                seen += 1;
+            }
+        }
+        assert!(seen >= 3, "the corpus is there");
+    }
+
     #[test]
     fn toml_flat_and_nested() {
         let p = parse_toml("name = \"s\"\n[config]\n\"connector.class\" = \"FileStreamSource\"\ntasks = 2\n[config.producer]\nacks = \"all\"\n").unwrap();
