@@ -121,7 +121,7 @@ fn a_sink_on_a_missing_topic_runs_and_receives_lines_once_a_source_creates_the_t
 }
 
 #[test]
-fn a_source_whose_broker_is_unreachable_fails_its_task_naming_the_broker_and_rest_still_answers() {
+fn a_source_whose_broker_is_unreachable_says_so_in_its_status_and_rest_still_answers() {
     let dir = tempfile::tempdir().unwrap();
     let rest_port = free_port();
     // Nothing listens there: the port was free a moment ago and is not bound again.
@@ -140,19 +140,20 @@ fn a_source_whose_broker_is_unreachable_fails_its_task_naming_the_broker_and_res
     let mut worker = Worker::standalone(dir.path(), &worker_config, &[&source], rest_port);
     worker.wait_ready();
 
-    // The topic check times out after the admin client's request timeout (10 s).
-    wait_until(Duration::from_secs(60), "the source task FAILED", || {
-        status(&worker, "unreachable-source")["tasks"][0]["state"] == "FAILED"
-    });
-    let task_status = status(&worker, "unreachable-source");
-    let trace = task_status["tasks"][0]["trace"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    assert!(
-        trace.contains("topic nowhere") && trace.to_ascii_lowercase().contains("broker"),
-        "the trace names the topic and the broker failure: {task_status}"
+    // The task rides the outage out (it resumes by itself once the broker is there, see
+    // faults.rs) and its status says what is wrong meanwhile; the topic check times out after
+    // the admin client's request timeout (10 s).
+    wait_until(
+        Duration::from_secs(60),
+        "the problem in the source task's status",
+        || {
+            let s = status(&worker, "unreachable-source");
+            let trace = s["tasks"][0]["trace"].as_str().unwrap_or_default();
+            trace.contains("topic nowhere could not be checked")
+        },
     );
+    let task_status = status(&worker, "unreachable-source");
+    assert_eq!(task_status["tasks"][0]["state"], "RUNNING", "{task_status}");
     let logs = worker.logs();
     assert!(
         logs.contains(&closed) && logs.contains("Connection refused"),
