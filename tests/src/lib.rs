@@ -165,28 +165,7 @@ impl Worker {
         connectors: &[&Path],
         rest_port: u16,
     ) -> Worker {
-        let built = build();
-        let log = dir.join(format!("worker-{rest_port}-{}.log", std::process::id()));
-        let log_file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .expect("log file");
-        let child = Command::new(&built.kconnect)
-            .arg("standalone")
-            .arg(worker_config)
-            .args(connectors)
-            .current_dir(dir)
-            .env("KCONNECT_LOG", "info")
-            .stdout(log_file.try_clone().expect("log"))
-            .stderr(log_file)
-            .spawn()
-            .expect("kconnect starts");
-        Worker {
-            child: Some(child),
-            rest_port,
-            log,
-        }
+        standalone_worker_from(&build().kconnect, dir, worker_config, connectors, rest_port)
     }
 
     pub fn url(&self, path: &str) -> String {
