@@ -62,13 +62,9 @@ impl Standalone {
         })?;
         let connectors = read_connector_files(&connector_files)?;
 
-        let registry = Arc::new(PluginRegistry::scan(&config.plugin_path));
-        log::info!(
-            "loaded {} plugin class(es) from {} folder(s); {} file(s) rejected",
-            registry.classes().len(),
-            config.plugin_path.len(),
-            registry.failures().len()
-        );
+        // Plugins are loaded once REST answers: GET / and /health (503 until ready) work while
+        // libraries load.
+        let registry = Arc::new(PluginRegistry::unscanned(&config.plugin_path));
 
         let (embedded, bootstrap) = if config.embedded_broker() {
             let broker = Arc::new(EmbeddedBroker::start()?);
@@ -105,6 +101,28 @@ impl Standalone {
             metrics: Arc::new(WorkerMetrics::default()),
             providers,
         });
+        let herder = Arc::new(StandaloneHerder::new(worker.clone()));
+        let rest = RestServer::start(rest_config, herder.clone(), Arc::new(LoggerControl))
+            .await
+            .map_err(|e| WorkerError::Rest(e.to_string()))?;
+        let worker_id = rest
+            .advertised_url()
+            .trim_end_matches('/')
+            .split("://")
+            .last()
+            .unwrap_or_default()
+            .to_string();
+        herder.set_worker_id(worker_id);
+        let scanning = worker.registry.clone();
+        tokio::task::spawn_blocking(move || scanning.initial_scan())
+            .await
+            .map_err(|e| WorkerError::Other(format!("plugin loading failed: {e}")))?;
+        log::info!(
+            "loaded {} plugin class(es) from {} folder(s); {} file(s) rejected",
+            worker.registry.classes().len(),
+            worker.config.plugin_path.len(),
+            worker.registry.failures().len()
+        );
         worker
             .metrics
             .plugin_load_failures
@@ -127,18 +145,6 @@ impl Standalone {
         } else {
             None
         };
-        let herder = Arc::new(StandaloneHerder::new(worker.clone()));
-        let rest = RestServer::start(rest_config, herder.clone(), Arc::new(LoggerControl))
-            .await
-            .map_err(|e| WorkerError::Rest(e.to_string()))?;
-        let worker_id = rest
-            .advertised_url()
-            .trim_end_matches('/')
-            .split("://")
-            .last()
-            .unwrap_or_default()
-            .to_string();
-        herder.set_worker_id(worker_id);
         log::info!(
             "REST API listening on {:?} ({:?} after start)",
             rest.local_addrs(),

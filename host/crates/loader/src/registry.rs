@@ -311,18 +311,27 @@ impl PluginRegistry {
     /// files are logged and listed in [`PluginRegistry::failures`]. The folders are remembered
     /// for [`PluginRegistry::rescan`].
     pub fn scan(dirs: &[PathBuf]) -> PluginRegistry {
-        let registry = PluginRegistry::with_plugin_path(dirs.to_vec());
-        registry.pass(true);
-        {
-            let catalog = registry.read();
-            log::info!(
-                "loaded {} plugin classes from {} libraries; {} files refused",
-                catalog.classes.len(),
-                catalog.plugins.len(),
-                catalog.failures.len()
-            );
-        }
+        let registry = PluginRegistry::unscanned(dirs);
+        registry.initial_scan();
         registry
+    }
+
+    /// A registry for `dirs` that has not looked at them yet: a worker can answer requests
+    /// while [`PluginRegistry::initial_scan`] loads the libraries.
+    pub fn unscanned(dirs: &[PathBuf]) -> PluginRegistry {
+        PluginRegistry::with_plugin_path(dirs.to_vec())
+    }
+
+    /// Loads every library in the `plugin.path` folders as they are now (see [`PluginRegistry::scan`]).
+    pub fn initial_scan(&self) {
+        self.pass(true);
+        let catalog = self.read();
+        log::info!(
+            "loaded {} plugin classes from {} libraries; {} files refused",
+            catalog.classes.len(),
+            catalog.plugins.len(),
+            catalog.failures.len()
+        );
     }
 
     /// Looks at the `plugin.path` folders again and loads what is new or changed and complete
