@@ -207,7 +207,11 @@ fn tasks_that_block_forever_are_left_behind_within_the_graceful_timeout() {
     ] {
         assert_eq!(f.create(name, class, json!({"block.on": stage})).0, 201);
         // Long enough for the sink to join its group and get records to put.
-        std::thread::sleep(Duration::from_millis(if class == SINK { 5000 } else { 1500 }));
+        std::thread::sleep(Duration::from_millis(if class == SINK {
+            5000
+        } else {
+            1500
+        }));
         f.still_flowing(name);
         f.delete_bounded(name);
         f.still_flowing(&format!("deleting {name}"));
