@@ -243,3 +243,77 @@ fn failed_tasks_restart_automatically_when_asked_and_recover() {
         "not restarted without the setting"
     );
 }
+
+#[test]
+fn beyond_kafka_a_source_record_that_fails_conversion_goes_to_the_dlq() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let rest_port = free_port();
+    let worker_config = worker_properties(dir.path(), &broker.bootstrap(), rest_port, "");
+    let input = dir.path().join("in.txt");
+    append_lines(&input, &["first".to_string(), "second".to_string()]);
+    // ByteArrayConverter refuses the STRING values FileStreamSource produces.
+    let source = write_file(
+        dir.path(),
+        "source.properties",
+        &format!(
+            "name=src\nconnector.class=FileStreamSource\nfile={}\ntopic=never-written\nvalue.converter=org.apache.kafka.connect.converters.ByteArrayConverter\nerrors.tolerance=all\nerrors.deadletterqueue.topic.name=source-dlq\nerrors.deadletterqueue.context.headers.enable=true\n",
+            input.display()
+        ),
+    );
+    let mut worker = Worker::standalone(dir.path(), &worker_config, &[&source], rest_port);
+    worker.wait_ready();
+
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker.bootstrap())
+        .set("group.id", "source-dlq-reader")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&["source-dlq"]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "only {} records in the DLQ",
+            seen.len()
+        );
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(500)) {
+            seen.push(m.detach());
+        }
+    }
+    assert_eq!(
+        seen[0].payload(),
+        Some("\"first\"".as_bytes()),
+        "the record, as JSON"
+    );
+    let header = |m: &rdkafka::message::OwnedMessage, key: &str| {
+        m.headers().and_then(|h| {
+            h.iter()
+                .find(|h| h.key == key)
+                .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).to_string()))
+        })
+    };
+    assert_eq!(
+        header(&seen[0], "__connect.errors.stage").as_deref(),
+        Some("VALUE_CONVERTER")
+    );
+    assert_eq!(
+        header(&seen[0], "__connect.errors.topic").as_deref(),
+        Some("never-written")
+    );
+    assert_eq!(
+        header(&seen[1], "__connect.errors.source.offset").as_deref(),
+        Some("{\"position\":13}")
+    );
+    let status = ureq::get(&worker.url("/connectors/src/tasks/0/status"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(
+        status.contains("RUNNING") && status.contains("sent to DLQ: 2"),
+        "{status}"
+    );
+}
