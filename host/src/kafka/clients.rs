@@ -160,7 +160,7 @@ impl ClientSettings {
                 // Sink consumers are static members; a task that is gone for good frees its
                 // partitions after this long.
                 ("session.timeout.ms", "10000".to_string()),
-                ("queued.max.messages.kbytes", "32768".to_string()),
+                ("queued.max.messages.kbytes", "16384".to_string()),
             ],
             &self.consumer,
             overrides,
