@@ -18,7 +18,7 @@ trap 'kill -TERM $worker 2>/dev/null || true' EXIT
 
 wait_for_lines() {
     for _ in $(seq 1 150); do
-        [ "$(wc -l < test.sink.txt 2>/dev/null || echo 0)" -ge "$1" ] && return 0
+        [ -f test.sink.txt ] && [ "$(wc -l < test.sink.txt)" -ge "$1" ] && return 0
         sleep 0.2
     done
     echo "quickstart: test.sink.txt did not reach $1 lines" >&2
@@ -28,7 +28,7 @@ wait_for_lines 2
 echo "Another line" >> test.txt
 wait_for_lines 3
 
-echo "--- GET /connectors"; curl -s localhost:8083/connectors; echo
+echo "--- GET /connectors"; curl -sS localhost:8083/connectors; echo
 echo "--- GET /connectors/local-file-source/status"; curl -s localhost:8083/connectors/local-file-source/status; echo
 kill -TERM $worker
 wait $worker || true
