@@ -9,8 +9,10 @@
 //! - [`worker`]: task threads — a record's path through the worker, source and sink.
 //! - [`herder`]: connector lifecycles, answering the REST API.
 //! - [`standalone`]: wiring it all together for `kconnect standalone`.
+//! - [`distributed`]: the same for `kconnect distributed`, a worker of a cluster.
 
 pub mod config;
+pub mod distributed;
 pub mod error;
 pub mod herder;
 pub mod kafka;

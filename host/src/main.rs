@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use kconnect::distributed::Distributed;
 use kconnect::logging::WorkerLogger;
 use kconnect::standalone::Standalone;
 use kconnect_loader::PluginRegistry;
@@ -52,10 +53,7 @@ fn main() -> ExitCode {
             worker_config,
             connector_configs,
         } => run_standalone(worker_config, connector_configs),
-        Command::Distributed { worker_config } => Err(anyhow::anyhow!(
-            "{}: distributed mode is not available in this build yet; use `kconnect standalone`",
-            worker_config.display()
-        )),
+        Command::Distributed { worker_config } => run_distributed(worker_config),
         Command::Plugins { plugin_path, json } => list_plugins(&plugin_path, json),
     };
     match result {
@@ -79,7 +77,7 @@ fn run_standalone(worker_config: PathBuf, connector_configs: Vec<PathBuf>) -> an
         let worker = Standalone::start(worker_config, connector_configs)
             .await
             .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
-        notify_systemd_ready(&worker);
+        notify_systemd_ready(&worker.rest);
         wait_for_signal().await;
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
         log::info!(
@@ -99,11 +97,39 @@ fn run_standalone(worker_config: PathBuf, connector_configs: Vec<PathBuf>) -> an
     Ok(())
 }
 
+fn run_distributed(worker_config: PathBuf) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("kconnect")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let worker = Distributed::start(worker_config)
+            .await
+            .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+        notify_systemd_ready(&worker.rest);
+        wait_for_signal().await;
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+        log::info!("stopping: finishing tasks, flushing offsets, leaving the group (a second signal exits at once)");
+        tokio::spawn(async {
+            wait_for_signal().await;
+            log::warn!("second signal: exiting now");
+            std::process::exit(130);
+        });
+        worker.stop().await;
+        log::info!("kconnect stopped");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    Ok(())
+}
+
 /// Tells systemd (`Type=notify`) the worker is ready — the REST listener is up and plugins and
 /// connectors are loaded — and, under `WatchdogSec`, keeps pinging it from the async runtime, so a
 /// stuck runtime gets the service restarted. Without `NOTIFY_SOCKET` this does nothing.
-fn notify_systemd_ready(worker: &Standalone) {
-    let status = format!("REST API on {:?}", worker.rest.local_addrs());
+fn notify_systemd_ready(rest: &kconnect_rest::RestServer) {
+    let status = format!("REST API on {:?}", rest.local_addrs());
     if let Err(e) = sd_notify::notify(&[
         sd_notify::NotifyState::Ready,
         sd_notify::NotifyState::Status(&status),

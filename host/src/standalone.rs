@@ -8,11 +8,12 @@
 use crate::config::providers::ConfigProviders;
 use crate::config::{read_properties, ConnectorConfig, Properties, WorkerConfig};
 use crate::error::{Result, WorkerError};
-use crate::herder::standalone::{LoggerControl, StandaloneHerder};
+use crate::herder::standalone::StandaloneHerder;
+use crate::herder::LoggerControl;
 use crate::kafka::embedded::EMBEDDED_LIMITS;
 use crate::kafka::{ClientSettings, EmbeddedBroker, TopicAdmin};
 use crate::worker::metrics::WorkerMetrics;
-use crate::worker::offsets::FileOffsetStore;
+use crate::worker::offsets::{FileOffsetStore, OffsetStore};
 use crate::worker::WorkerContext;
 use kconnect_loader::{PluginRegistry, PluginWatcher, DEFAULT_WATCH_INTERVAL};
 use kconnect_rest::{RestConfig, RestServer};
@@ -83,7 +84,8 @@ impl Standalone {
             Some(broker) => TopicAdmin::Embedded(broker.clone()),
             None => TopicAdmin::kafka(&clients.admin(&Properties::new())?)?,
         };
-        let offsets = Arc::new(FileOffsetStore::open(&offset_file)?);
+        let file_store = Arc::new(FileOffsetStore::open(&offset_file)?);
+        let offsets = Arc::new(OffsetStore::File(file_store.clone()));
 
         let rest_config = RestConfig {
             listeners: config.listeners.clone(),
@@ -101,7 +103,7 @@ impl Standalone {
             metrics: Arc::new(WorkerMetrics::default()),
             providers,
         });
-        let herder = Arc::new(StandaloneHerder::new(worker.clone()));
+        let herder = Arc::new(StandaloneHerder::new(worker.clone(), file_store));
         let rest = RestServer::start(rest_config, herder.clone(), Arc::new(LoggerControl))
             .await
             .map_err(|e| WorkerError::Rest(e.to_string()))?;

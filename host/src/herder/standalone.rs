@@ -7,6 +7,10 @@
 //! - Connectors created or changed through REST are saved beside the offset file after each
 //!   change; files given on the command line win over saved ones at start.
 
+use super::runtime::{
+    self, blocking, connector_type, internal, not_found, request_stop, rest_state, target_name,
+    wait_for_tasks, TaskLaunch, TaskRuntime,
+};
 use super::sink_offsets;
 use super::validation::{self, mask, Validated};
 use crate::config::connector::Subscription;
@@ -14,31 +18,18 @@ use crate::config::{ConnectorConfig, Properties};
 use crate::error::WorkerError;
 use crate::kafka::group_offsets;
 use crate::kafka::ClientSettings;
-use crate::logging::{level_name, parse_level, WorkerLogger};
-use crate::worker::errors::ErrorCounters;
-use crate::worker::metrics::{TaskEntry, TaskMetrics};
-use crate::worker::offsets::{json_to_source_map, StoredConnector};
-use crate::worker::status::{error_trace, State, StatusCell, TaskControl};
-use crate::worker::{sink, source, ActiveTopics, TaskEnv, WorkerContext};
+use crate::worker::offsets::{json_to_source_map, FileOffsetStore, StoredConnector};
+use crate::worker::status::{State, StatusCell};
+use crate::worker::{ActiveTopics, WorkerContext};
 use async_trait::async_trait;
 use kconnect_loader::{ConnectorHandle, PluginClassInfo};
-use kconnect_plugin_api::context::{
-    ConnectorContextObject, FfiConnectorContext, FfiConnectorContext_TO,
-};
-use kconnect_plugin_api::{ConnectError, PluginKind};
+use kconnect_plugin_api::PluginKind;
 use kconnect_rest::entities::*;
-use kconnect_rest::{Herder, HerderError, LogControl};
+use kconnect_rest::{Herder, HerderError};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
-
-struct TaskRuntime {
-    status: StatusCell,
-    errors: Arc<ErrorCounters>,
-    control: Arc<TaskControl>,
-    done: Option<std::sync::mpsc::Receiver<()>>,
-}
 
 struct ConnectorRuntime {
     config: Arc<ConnectorConfig>,
@@ -59,121 +50,19 @@ struct ConnectorRuntime {
 
 pub struct StandaloneHerder {
     worker: Arc<WorkerContext>,
+    /// The offset file, which also keeps the connectors created through REST.
+    store: Arc<FileOffsetStore>,
     connectors: tokio::sync::Mutex<BTreeMap<String, ConnectorRuntime>>,
     ready: AtomicBool,
     cluster_id: OnceLock<String>,
     worker_id: OnceLock<String>,
 }
 
-/// Records a connector's background failures (`raise_error`) in its status.
-struct HostConnectorContext {
-    status: StatusCell,
-}
-
-impl FfiConnectorContext for HostConnectorContext {
-    fn request_task_reconfiguration(&self) {
-        log::info!(
-            "a connector asked for task reconfiguration; restart it to apply new task configs"
-        );
-    }
-
-    fn raise_error(&self, error: ConnectError) {
-        self.status.fail(error_trace(&error));
-    }
-}
-
-fn not_found(name: &str) -> HerderError {
-    HerderError::NotFound(format!("Connector {name} not found"))
-}
-
-fn internal(e: impl std::fmt::Display) -> HerderError {
-    HerderError::Internal(e.to_string())
-}
-
-fn rest_state(state: State) -> kconnect_rest::entities::State {
-    use kconnect_rest::entities::State as S;
-    match state {
-        State::Unassigned => S::Unassigned,
-        State::Running => S::Running,
-        State::Paused => S::Paused,
-        State::Stopped => S::Stopped,
-        State::Failed => S::Failed,
-        State::Restarting => S::Restarting,
-    }
-}
-
-fn connector_type(kind: PluginKind) -> ConnectorType {
-    match kind {
-        PluginKind::Source => ConnectorType::Source,
-        PluginKind::Sink => ConnectorType::Sink,
-        _ => ConnectorType::Unknown,
-    }
-}
-
-fn target_name(target: TargetState) -> &'static str {
-    match target {
-        TargetState::Running => "RUNNING",
-        TargetState::Paused => "PAUSED",
-        TargetState::Stopped => "STOPPED",
-    }
-}
-
-/// Puts placeholders back into a task config the connector built from resolved values, so that
-/// secrets never reach stored or listed task configs (Kafka's `reverseTransform`).
-fn unresolve(mut task: Properties, raw: &Properties, resolved: &Properties) -> Properties {
-    for (key, value) in task.iter_mut() {
-        if let (Some(raw_value), Some(resolved_value)) = (raw.get(key), resolved.get(key)) {
-            if raw_value != resolved_value && value == resolved_value {
-                *value = raw_value.clone();
-            }
-        }
-    }
-    task
-}
-
-/// Asks tasks to stop; returns what signals each one's end.
-fn request_stop(tasks: &mut [TaskRuntime]) -> Vec<std::sync::mpsc::Receiver<()>> {
-    tasks
-        .iter_mut()
-        .filter_map(|t| {
-            t.control.request_stop();
-            t.done.take()
-        })
-        .collect()
-}
-
-/// Waits for task threads to end, until `deadline`; a task still running then is left behind.
-async fn wait_for_tasks(done: Vec<std::sync::mpsc::Receiver<()>>, deadline: Instant) {
-    let _ = tokio::task::spawn_blocking(move || {
-        for rx in done {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if rx.recv_timeout(left).is_err() {
-                log::warn!("a task did not stop within task.shutdown.graceful.timeout.ms; leaving it behind");
-            }
-        }
-    })
-    .await;
-}
-
-/// Runs a blocking closure off the async threads, giving up after `timeout`.
-async fn blocking<T: Send + 'static>(
-    timeout: Duration,
-    what: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, HerderError> {
-    match tokio::time::timeout(timeout, tokio::task::spawn_blocking(f)).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(HerderError::Internal(format!("{what} failed: {e}"))),
-        Err(_) => Err(HerderError::Timeout(format!(
-            "{what} did not finish within {timeout:?}"
-        ))),
-    }
-}
-
 impl StandaloneHerder {
-    pub fn new(worker: Arc<WorkerContext>) -> StandaloneHerder {
+    pub fn new(worker: Arc<WorkerContext>, store: Arc<FileOffsetStore>) -> StandaloneHerder {
         StandaloneHerder {
             worker,
+            store,
             connectors: tokio::sync::Mutex::new(BTreeMap::new()),
             ready: AtomicBool::new(false),
             cluster_id: OnceLock::new(),
@@ -222,7 +111,7 @@ impl StandaloneHerder {
                 )
             })
             .collect();
-        if let Err(e) = self.worker.offsets.save_connectors(&stored) {
+        if let Err(e) = self.store.save_connectors(&stored) {
             log::error!("cannot save connector configs ({}): {e}", e.code());
         }
     }
@@ -294,7 +183,7 @@ impl StandaloneHerder {
         if self.start_instance(name, runtime).await {
             let configs = runtime.task_configs.clone();
             for (id, task_config) in configs.into_iter().enumerate() {
-                let task = self.start_task(name, runtime, id as u32, task_config);
+                let task = self.start_task(runtime, id as u32, task_config);
                 runtime.tasks.push(task);
             }
             log::info!(
@@ -306,151 +195,41 @@ impl StandaloneHerder {
 
     /// Starts the connector instance and asks it for task configs; false when it failed.
     async fn start_instance(&self, name: &str, runtime: &mut ConnectorRuntime) -> bool {
-        let worker = self.worker.clone();
-        let config = runtime.config.clone();
-        let status = runtime.status.clone();
-        let started = blocking(
-            self.graceful().max(Duration::from_secs(10)),
-            "connector start",
-            move || {
-                let info = validation::resolve_connector(
-                    &worker,
-                    &config.connector_class,
-                    config.plugin_version.as_deref(),
-                )
-                .map_err(|e| WorkerError::Other(e.to_string()))?;
-                let mut handle = worker.registry.new_connector(&info)?;
-                let context: ConnectorContextObject = FfiConnectorContext_TO::from_value(
-                    HostConnectorContext {
-                        status: status.clone(),
-                    },
-                    abi_stable::sabi_trait::TD_Opaque,
-                );
-                let resolved = worker.providers.resolve(&config.raw)?;
-                handle.start(resolved.clone(), context)?;
-                let task_configs = handle
-                    .task_configs(config.tasks_max)?
-                    .into_iter()
-                    .map(|task| unresolve(task, &config.raw, &resolved))
-                    .collect();
-                Ok::<_, WorkerError>((handle, task_configs, info))
-            },
-        )
-        .await;
-        let failure = match started {
-            Ok(Ok((handle, task_configs, class))) => {
-                runtime.handle = Some(Arc::new(Mutex::new(handle)));
-                runtime.class = Some(class);
-                runtime
-                    .status
-                    .set(if runtime.target == TargetState::Paused {
-                        State::Paused
-                    } else {
-                        State::Running
-                    });
-                runtime.task_configs = task_configs;
-                return true;
-            }
-            Ok(Err(WorkerError::Plugin(p))) => error_trace(&p),
-            Ok(Err(e)) => e.to_string(),
-            Err(e) => e.to_string(),
+        let timeout = self.graceful().max(Duration::from_secs(10));
+        let Some(started) =
+            runtime::start_connector(&self.worker, &runtime.config, &runtime.status, timeout).await
+        else {
+            log::debug!("connector {name} did not start");
+            return false;
         };
-        log::error!("connector {name} failed to start: {failure}");
-        runtime.status.fail(failure);
-        false
+        runtime.handle = Some(started.handle);
+        runtime.class = Some(started.class);
+        runtime
+            .status
+            .set(if runtime.target == TargetState::Paused {
+                State::Paused
+            } else {
+                State::Running
+            });
+        runtime.task_configs = started.task_configs;
+        true
     }
-
     /// Starts one task on its own thread.
     fn start_task(
         &self,
-        name: &str,
         runtime: &ConnectorRuntime,
         id: u32,
         task_config: Properties,
     ) -> TaskRuntime {
-        let status = StatusCell::new(State::Unassigned);
-        let errors = Arc::new(ErrorCounters::default());
-        let metrics = Arc::new(TaskMetrics::default());
-        self.worker.metrics.register_task(
-            name,
-            id,
-            TaskEntry {
-                kind: if runtime.kind == PluginKind::Source {
-                    "source"
-                } else {
-                    "sink"
-                },
-                status: status.clone(),
-                metrics: metrics.clone(),
-                errors: errors.clone(),
-            },
-        );
-        let control = Arc::new(TaskControl::default());
-        control.set_paused(runtime.target == TargetState::Paused);
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
-        let spawn = (|| -> Result<(), WorkerError> {
-            // Tasks see secrets resolved; the stored and shown configs keep the placeholders.
-            let providers = &self.worker.providers;
-            let (connector, task_config) = if providers.is_empty() {
-                (runtime.config.clone(), task_config)
-            } else {
-                let resolved = providers.resolve(&runtime.config.raw)?;
-                (
-                    Arc::new(ConnectorConfig::from_properties(resolved)?),
-                    providers.resolve(&task_config)?,
-                )
-            };
-            let info = match &runtime.class {
-                Some(class) => class.clone(),
-                None => validation::resolve_connector(
-                    &self.worker,
-                    &connector.connector_class,
-                    connector.plugin_version.as_deref(),
-                )
-                .map_err(|e| WorkerError::Other(e.to_string()))?,
-            };
-            let env = TaskEnv {
-                connector,
-                task_id: id,
-                task_config,
-                worker: self.worker.clone(),
-                status: status.clone(),
-                control: control.clone(),
-                active_topics: runtime.active_topics.clone(),
-                errors: errors.clone(),
-                metrics,
-            };
-            let run: Box<dyn FnOnce() + Send> = match runtime.kind {
-                PluginKind::Source => {
-                    let handle = self.worker.registry.new_source_task(&info)?;
-                    Box::new(move || source::run(env, handle))
-                }
-                _ => {
-                    let handle = self.worker.registry.new_sink_task(&info)?;
-                    Box::new(move || sink::run(env, handle))
-                }
-            };
-            std::thread::Builder::new()
-                .name(format!("task-{name}-{id}"))
-                .spawn(move || {
-                    run();
-                    let _ = done_tx.send(());
-                })
-                .map_err(|e| WorkerError::Other(format!("cannot start a thread: {e}")))?;
-            Ok(())
-        })();
-        if let Err(e) = spawn {
-            log::error!("task {name}-{id} failed to start: {e}");
-            status.fail(e.to_string());
-        }
-        TaskRuntime {
-            status,
-            errors,
-            control,
-            done: Some(done_rx),
-        }
+        let launch = TaskLaunch {
+            connector: &runtime.config,
+            kind: runtime.kind,
+            class: runtime.class.as_ref(),
+            paused: runtime.target == TargetState::Paused,
+            active_topics: &runtime.active_topics,
+        };
+        runtime::start_task(&self.worker, launch, id, task_config)
     }
-
     /// Stops tasks, then the connector instance.
     async fn stop_runtime(&self, mut runtime: ConnectorRuntime) -> ConnectorRuntime {
         self.stop_tasks(&mut runtime).await;
@@ -461,16 +240,7 @@ impl StandaloneHerder {
 
     /// Stops a connector instance, giving up after `timeout`.
     async fn stop_instance(&self, handle: Option<Arc<Mutex<ConnectorHandle>>>, timeout: Duration) {
-        let Some(handle) = handle else { return };
-        let result = blocking(timeout, "connector stop", move || {
-            handle.lock().unwrap_or_else(|e| e.into_inner()).stop()
-        })
-        .await;
-        match result {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => log::warn!("connector stop failed: {e}"),
-            Err(e) => log::warn!("{e}"),
-        }
+        runtime::stop_connector(handle, timeout).await
     }
 
     async fn stop_tasks(&self, runtime: &mut ConnectorRuntime) {
@@ -483,7 +253,7 @@ impl StandaloneHerder {
     /// Starts the connectors of the stored file and the command line (those win).
     pub async fn start_connectors(&self, from_files: Vec<Properties>) -> Result<(), WorkerError> {
         let mut connectors = self.connectors.lock().await;
-        let stored = self.worker.offsets.load_connectors()?;
+        let stored = self.store.load_connectors()?;
         let file_names: BTreeSet<String> = from_files
             .iter()
             .filter_map(|c| c.get("name").cloned())
@@ -548,7 +318,7 @@ impl StandaloneHerder {
                     let attempt = *attempts + 1;
                     rt.restarts.insert(id, (attempt, None));
                     log::info!("restarting failed task {name}-{id} (automatic restart {attempt})");
-                    self.restart_task_locked(&name, rt, id).await;
+                    self.restart_task_locked(rt, id).await;
                 }
             }
         }
@@ -622,13 +392,13 @@ impl StandaloneHerder {
         }
     }
 
-    async fn restart_task_locked(&self, name: &str, rt: &mut ConnectorRuntime, id: usize) {
+    async fn restart_task_locked(&self, rt: &mut ConnectorRuntime, id: usize) {
         if let Some(task) = rt.tasks.get_mut(id..=id) {
             let done = request_stop(task);
             wait_for_tasks(done, Instant::now() + self.graceful()).await;
         }
         if let Some(config) = rt.task_configs.get(id).cloned() {
-            let task = self.start_task(name, rt, id as u32, config);
+            let task = self.start_task(rt, id as u32, config);
             rt.tasks[id] = task;
         }
     }
@@ -858,7 +628,7 @@ impl Herder for StandaloneHerder {
                 "Task {name}-{task} not found"
             )));
         }
-        self.restart_task_locked(name, rt, task as usize).await;
+        self.restart_task_locked(rt, task as usize).await;
         Ok(())
     }
 
@@ -906,7 +676,7 @@ impl Herder for StandaloneHerder {
                 }
             }
             for id in tasks_to_restart {
-                self.restart_task_locked(name, rt, id).await;
+                self.restart_task_locked(rt, id).await;
             }
         }
         if include_tasks || only_failed {
@@ -1063,45 +833,5 @@ impl Herder for StandaloneHerder {
             }
             Err(e) => Err(e),
         }
-    }
-}
-
-/// `/admin/loggers` on top of the worker's logger.
-pub struct LoggerControl;
-
-impl LogControl for LoggerControl {
-    fn loggers(&self) -> BTreeMap<String, LoggerLevel> {
-        WorkerLogger::get()
-            .map(|l| {
-                l.loggers()
-                    .into_iter()
-                    .map(|(name, s)| {
-                        (
-                            name,
-                            LoggerLevel {
-                                level: level_name(s.level).to_string(),
-                                last_modified: s.last_modified,
-                            },
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn logger(&self, name: &str) -> Option<LoggerLevel> {
-        let s = WorkerLogger::get()?.effective(name);
-        Some(LoggerLevel {
-            level: level_name(s.level).to_string(),
-            last_modified: s.last_modified,
-        })
-    }
-
-    fn set_level(&self, name: &str, level: &str) -> Result<Vec<String>, HerderError> {
-        let level = parse_level(level)
-            .ok_or_else(|| HerderError::BadRequest(format!("Invalid log level '{level}'.")))?;
-        let logger = WorkerLogger::get()
-            .ok_or_else(|| HerderError::Internal("no logger installed".into()))?;
-        Ok(logger.set_level(name, level))
     }
 }

@@ -52,6 +52,27 @@ impl TopicAdmin {
         }
     }
 
+    /// How many partitions `topic` has; `None` when it does not exist (blocking).
+    pub fn partition_count(&self, topic: &str) -> Result<Option<usize>> {
+        match self {
+            TopicAdmin::Kafka(admin) => {
+                let metadata = admin
+                    .inner()
+                    .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
+                    .map_err(|e| {
+                        WorkerError::Kafka(format!("cannot read metadata of topic {topic}: {e}"))
+                    })?;
+                Ok(metadata
+                    .topics()
+                    .iter()
+                    .find(|t| t.name() == topic && t.error().is_none())
+                    .map(|t| t.partitions().len())
+                    .filter(|n| *n > 0))
+            }
+            TopicAdmin::Embedded(_) => Ok(None),
+        }
+    }
+
     /// Whether `topic` exists (blocking).
     pub fn topic_exists(&self, topic: &str) -> Result<bool> {
         match self {

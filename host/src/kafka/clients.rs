@@ -168,6 +168,13 @@ impl ClientSettings {
         )
     }
 
+    /// A client of the worker's own topics (config, offsets, status, membership in distributed
+    /// mode): bootstrap and security settings, then `defaults`; `producer.*`/`consumer.*` keys are
+    /// for connectors' clients and do not apply, as in Kafka.
+    pub fn internal(&self, defaults: &[(&str, String)]) -> Result<ClientConfig> {
+        self.build(defaults, &Properties::new(), &Properties::new(), "worker")
+    }
+
     /// An admin client.
     pub fn admin(&self, overrides: &Properties) -> Result<ClientConfig> {
         self.build(

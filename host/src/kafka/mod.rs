@@ -4,6 +4,7 @@ pub mod admin;
 pub mod clients;
 pub mod embedded;
 pub mod group_offsets;
+pub mod topic_log;
 
 pub use admin::TopicAdmin;
 pub use clients::ClientSettings;

@@ -17,7 +17,7 @@ use crate::kafka::{ClientSettings, TopicAdmin};
 use kconnect_loader::PluginRegistry;
 use kconnect_plugin_api::context::{FfiTaskContext, FfiTaskContext_TO, TaskContextObject};
 use kconnect_plugin_api::record::SourceMap;
-use offsets::FileOffsetStore;
+use offsets::OffsetStore;
 use status::{StatusCell, TaskControl};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,7 +29,7 @@ pub struct WorkerContext {
     pub registry: Arc<PluginRegistry>,
     pub clients: ClientSettings,
     pub admin: TopicAdmin,
-    pub offsets: Arc<FileOffsetStore>,
+    pub offsets: Arc<OffsetStore>,
     pub metrics: Arc<metrics::WorkerMetrics>,
     /// `config.providers`: resolves `${…}` placeholders in connector configs when they start.
     pub providers: crate::config::providers::ConfigProviders,
@@ -68,14 +68,14 @@ impl TaskEnv {
 /// The context a plugin task sees: stored offsets of its connector, commit requests.
 pub struct HostTaskContext {
     connector: String,
-    offsets: Arc<FileOffsetStore>,
+    offsets: Arc<OffsetStore>,
     commit_requested: Arc<AtomicBool>,
 }
 
 impl HostTaskContext {
     pub fn object(
         connector: &str,
-        offsets: Arc<FileOffsetStore>,
+        offsets: Arc<OffsetStore>,
         commit_requested: Arc<AtomicBool>,
     ) -> TaskContextObject {
         FfiTaskContext_TO::from_value(

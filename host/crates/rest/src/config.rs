@@ -146,6 +146,18 @@ pub(crate) fn advertised_url(config: &RestConfig, bound: &[(Listener, SocketAddr
     format!("{scheme}://{host}:{}", address.port())
 }
 
+/// The URL [`RestServer::start`](crate::RestServer::start) will advertise, known before it binds;
+/// a listener on port 0 advertises port 0 here. A distributed worker names itself with it
+/// before serving.
+pub fn planned_advertised_url(config: &RestConfig) -> Result<String, RestError> {
+    let bound = config
+        .listeners
+        .iter()
+        .map(|url| parse_listener(url).map(|l| (l.clone(), l.address)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(advertised_url(config, &bound))
+}
+
 fn machine_host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()

@@ -40,7 +40,7 @@ pub mod server;
 pub mod tls;
 
 pub use auth::BasicAuth;
-pub use config::RestConfig;
+pub use config::{planned_advertised_url, RestConfig};
 pub use cors::CorsConfig;
 pub use entities::*;
 pub use error::{ApiError, RestError};

@@ -5,99 +5,15 @@
 //! the old one, so a crash never leaves a half-written file. Keys have the shape of Kafka's offset
 //! topic keys, `["<connector>", {<source partition>}]`, so stores can move to distributed mode.
 
+use super::{json_to_source_map, key_connector, offset_key, source_map_to_json};
 use crate::error::{Result, WorkerError};
-use kconnect_plugin_api::data::Value;
 use kconnect_plugin_api::record::SourceMap;
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-
-/// A Connect value as JSON (the way Kafka's schemaless JsonConverter writes offsets).
-pub fn value_to_json(value: &Value) -> Json {
-    match value {
-        Value::Null => Json::Null,
-        Value::Boolean(b) => Json::Bool(*b),
-        Value::Int8(v) => json!(v),
-        Value::Int16(v) => json!(v),
-        Value::Int32(v) => json!(v),
-        Value::Int64(v) => json!(v),
-        Value::Float32(v) => json!(v),
-        Value::Float64(v) => json!(v),
-        Value::String(s) => Json::String(s.to_string()),
-        Value::Bytes(b) => Json::Array(b.iter().map(|x| json!(x)).collect()),
-        Value::Array(items) => Json::Array(items.iter().map(value_to_json).collect()),
-        Value::Map(entries) => Json::Object(
-            entries
-                .iter()
-                .map(|e| (e.0.to_string(), value_to_json(&e.1)))
-                .collect(),
-        ),
-        Value::Struct(s) => Json::Object(
-            s.schema
-                .fields
-                .iter()
-                .map(|f| {
-                    (
-                        f.name.to_string(),
-                        value_to_json(&s.values[f.index as usize]),
-                    )
-                })
-                .collect(),
-        ),
-    }
-}
-
-/// JSON back to a Connect value: integers become INT64, as Kafka's schemaless reading does.
-pub fn json_to_value(json: &Json) -> Value {
-    match json {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Boolean(*b),
-        Json::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int64(i),
-            None => Value::Float64(n.as_f64().unwrap_or(0.0)),
-        },
-        Json::String(s) => Value::String(s.as_str().into()),
-        Json::Array(items) => Value::Array(items.iter().map(json_to_value).collect()),
-        Json::Object(map) => {
-            Value::map_from(map.iter().map(|(k, v)| (k.as_str(), json_to_value(v))))
-        }
-    }
-}
-
-pub fn source_map_to_json(map: &SourceMap) -> Json {
-    Json::Object(
-        map.iter()
-            .map(|(k, v)| (k.to_string(), value_to_json(v)))
-            .collect(),
-    )
-}
-
-pub fn json_to_source_map(json: &Json) -> Option<SourceMap> {
-    let object = json.as_object()?;
-    let mut map = SourceMap::new();
-    for (k, v) in object {
-        map.insert(k, json_to_value(v));
-    }
-    Some(map)
-}
-
-/// The key of one connector's source partition, `["name",{…}]`, and its compact text, which
-/// indexes the store.
-fn offset_key(connector: &str, partition: &SourceMap) -> (String, Json) {
-    let key = Json::Array(vec![
-        Json::String(connector.to_string()),
-        source_map_to_json(partition),
-    ]);
-    (key.to_string(), key)
-}
-
-/// The connector a stored key belongs to.
-fn key_connector(key: &Json) -> Option<&str> {
-    key.as_array()?.first()?.as_str()
-}
 
 /// A stored connector: its config and target state.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
@@ -268,6 +184,7 @@ impl FileOffsetStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kconnect_plugin_api::data::Value;
 
     #[test]
     fn offsets_survive_a_reopen_and_reset_is_per_connector() {

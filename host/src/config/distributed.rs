@@ -1,0 +1,217 @@
+//! The keys only a distributed worker reads, with Kafka Connect's names and defaults.
+
+use super::Properties;
+use crate::error::{Result, WorkerError};
+use std::time::Duration;
+
+/// One of the worker's own topics and the layout it is created with when missing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InternalTopic {
+    /// The key that names it, for error messages.
+    pub key: &'static str,
+    pub name: String,
+    pub partitions: i32,
+    /// -1: the broker's default.
+    pub replication_factor: i32,
+}
+
+/// `kconnect distributed` settings.
+#[derive(Clone, Debug)]
+pub struct DistributedConfig {
+    pub group_id: String,
+    pub config_topic: InternalTopic,
+    pub offset_topic: InternalTopic,
+    pub status_topic: InternalTopic,
+    pub session_timeout: Duration,
+    pub heartbeat_interval: Duration,
+    /// How long a worker waits to join at start.
+    pub rebalance_timeout: Duration,
+    pub scheduled_rebalance_max_delay: Duration,
+}
+
+fn required(raw: &Properties, key: &str) -> Result<String> {
+    raw.get(key)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            WorkerError::key(
+                key,
+                format!("Missing required configuration \"{key}\" which has no default value."),
+            )
+        })
+}
+
+fn number<T: std::str::FromStr>(raw: &Properties, key: &str, default: T) -> Result<T> {
+    match raw.get(key) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<T>()
+            .map_err(|_| WorkerError::key(key, format!("\"{v}\" is not a valid number"))),
+    }
+}
+
+fn millis(raw: &Properties, key: &str, default: u64) -> Result<Duration> {
+    number(raw, key, default).map(Duration::from_millis)
+}
+
+fn topic(
+    raw: &Properties,
+    key: &'static str,
+    partitions_key: Option<&str>,
+    default_partitions: i32,
+    replication_key: &str,
+) -> Result<InternalTopic> {
+    let partitions = match partitions_key {
+        Some(k) => number(raw, k, default_partitions)?,
+        None => default_partitions,
+    };
+    if partitions < 1 {
+        return Err(WorkerError::key(
+            partitions_key.unwrap_or(key),
+            format!("{partitions} is not a partition count (at least 1)"),
+        ));
+    }
+    let replication_factor: i32 = number(raw, replication_key, 3)?;
+    if replication_factor == 0 || replication_factor < -1 {
+        return Err(WorkerError::key(
+            replication_key,
+            format!("{replication_factor} is not a replication factor (at least 1, or -1 for the broker's default)"),
+        ));
+    }
+    Ok(InternalTopic {
+        key,
+        name: required(raw, key)?,
+        partitions,
+        replication_factor,
+    })
+}
+
+impl DistributedConfig {
+    pub fn from_properties(raw: &Properties) -> Result<DistributedConfig> {
+        let group_id = required(raw, "group.id")?;
+        let config_topic = topic(
+            raw,
+            "config.storage.topic",
+            None,
+            1,
+            "config.storage.replication.factor",
+        )?;
+        let offset_topic = topic(
+            raw,
+            "offset.storage.topic",
+            Some("offset.storage.partitions"),
+            25,
+            "offset.storage.replication.factor",
+        )?;
+        let status_topic = topic(
+            raw,
+            "status.storage.topic",
+            Some("status.storage.partitions"),
+            5,
+            "status.storage.replication.factor",
+        )?;
+        let names = [&config_topic, &offset_topic, &status_topic];
+        for (i, a) in names.iter().enumerate() {
+            for b in &names[i + 1..] {
+                if a.name == b.name {
+                    return Err(WorkerError::key(
+                        b.key,
+                        format!(
+                            "topic {} is also {}; the three topics must differ",
+                            b.name, a.key
+                        ),
+                    ));
+                }
+            }
+        }
+        let session_timeout = millis(raw, "session.timeout.ms", 10_000)?;
+        let heartbeat_interval = millis(raw, "heartbeat.interval.ms", 3_000)?;
+        if heartbeat_interval >= session_timeout {
+            return Err(WorkerError::key(
+                "heartbeat.interval.ms",
+                format!(
+                    "{} ms must be lower than session.timeout.ms ({} ms)",
+                    heartbeat_interval.as_millis(),
+                    session_timeout.as_millis()
+                ),
+            ));
+        }
+        Ok(DistributedConfig {
+            group_id,
+            config_topic,
+            offset_topic,
+            status_topic,
+            session_timeout,
+            heartbeat_interval,
+            rebalance_timeout: millis(raw, "rebalance.timeout.ms", 60_000)?.max(session_timeout),
+            scheduled_rebalance_max_delay: millis(
+                raw,
+                "scheduled.rebalance.max.delay.ms",
+                300_000,
+            )?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> Properties {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn base() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("group.id", "connect-cluster"),
+            ("config.storage.topic", "connect-configs"),
+            ("offset.storage.topic", "connect-offsets"),
+            ("status.storage.topic", "connect-status"),
+        ]
+    }
+
+    #[test]
+    fn kafka_defaults_apply() {
+        let c = DistributedConfig::from_properties(&props(&base())).unwrap();
+        assert_eq!(c.offset_topic.partitions, 25);
+        assert_eq!(c.status_topic.partitions, 5);
+        assert_eq!(c.config_topic.partitions, 1);
+        assert_eq!(c.config_topic.replication_factor, 3);
+        assert_eq!(c.session_timeout, Duration::from_secs(10));
+        assert_eq!(c.scheduled_rebalance_max_delay, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn missing_and_bad_keys_are_named() {
+        let mut p = base();
+        p.retain(|(k, _)| *k != "group.id");
+        let e = DistributedConfig::from_properties(&props(&p)).unwrap_err();
+        assert!(
+            e.to_string().starts_with("group.id: Missing required"),
+            "{e}"
+        );
+
+        let mut p = base();
+        p.push(("offset.storage.partitions", "zero"));
+        let e = DistributedConfig::from_properties(&props(&p)).unwrap_err();
+        assert!(
+            e.to_string().starts_with("offset.storage.partitions:"),
+            "{e}"
+        );
+
+        let mut p = base();
+        p.push(("status.storage.topic", "connect-configs"));
+        p.retain(|(k, v)| *k != "status.storage.topic" || *v == "connect-configs");
+        let e = DistributedConfig::from_properties(&props(&p)).unwrap_err();
+        assert!(e.to_string().contains("must differ"), "{e}");
+
+        let mut p = base();
+        p.push(("heartbeat.interval.ms", "20000"));
+        let e = DistributedConfig::from_properties(&props(&p)).unwrap_err();
+        assert!(e.to_string().starts_with("heartbeat.interval.ms:"), "{e}");
+    }
+}

@@ -1,0 +1,260 @@
+//! `kconnect distributed`: one worker of a cluster sharing `group.id`; configs, offsets and
+//! statuses in Kafka topics.
+//!
+//! Startup order: read and check the worker file (a bad key stops startup, naming it) → REST
+//! (`/health` 503 until ready) → plugins → broker → the worker's topics, created with Kafka
+//! Connect's layouts when missing and checked when present (a config topic with more than one
+//! partition stops startup) → read the three topics to their end → heartbeat until this worker reads itself alive →
+//! run what the assignment gives this worker → ready. SIGTERM stops tasks within
+//! `task.shutdown.graceful.timeout.ms`, flushes offsets, and leaves the group so the others take
+//! over at once.
+
+use crate::config::distributed::{DistributedConfig, InternalTopic};
+use crate::config::providers::ConfigProviders;
+use crate::config::{read_properties, Properties, WorkerConfig};
+use crate::error::{Result, WorkerError};
+use crate::herder::distributed::membership::{Heartbeat, Liveness};
+use crate::herder::distributed::{Cluster, DistributedHerder};
+use crate::herder::LoggerControl;
+use crate::kafka::admin::TopicSpec;
+use crate::kafka::embedded::EMBEDDED_LIMITS;
+use crate::kafka::topic_log::TopicWriter;
+use crate::kafka::{ClientSettings, EmbeddedBroker, TopicAdmin};
+use crate::worker::metrics::WorkerMetrics;
+use crate::worker::offsets::{OffsetStore, TopicOffsetStore};
+use crate::worker::WorkerContext;
+use kconnect_loader::{PluginRegistry, PluginWatcher, DEFAULT_WATCH_INTERVAL};
+use kconnect_rest::{RestConfig, RestServer};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A running distributed worker.
+pub struct Distributed {
+    pub herder: Arc<DistributedHerder>,
+    pub rest: RestServer,
+    liveness: Liveness,
+    _embedded: Option<Arc<EmbeddedBroker>>,
+    plugin_watcher: Option<PluginWatcher>,
+}
+
+/// Creates a worker topic when missing; checks the partition count of the config topic.
+fn ensure_topic(admin: &TopicAdmin, topic: &InternalTopic, compact: bool) -> Result<()> {
+    if let Some(found) = admin.partition_count(&topic.name)? {
+        if topic.key == "config.storage.topic" && found != 1 {
+            return Err(WorkerError::key(
+                topic.key,
+                format!(
+                    "Topic '{}' supplied via the 'config.storage.topic' property is required to have a single partition in order to guarantee consistency of connector configurations, but found {found} partitions.",
+                    topic.name
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    let spec = TopicSpec {
+        partitions: topic.partitions,
+        replication_factor: topic.replication_factor,
+        configs: if compact {
+            vec![("cleanup.policy".to_string(), "compact".to_string())]
+        } else {
+            Vec::new()
+        },
+    };
+    admin
+        .ensure_topic(&topic.name, &spec)
+        .map_err(|e| WorkerError::key(topic.key, e.to_string()))?;
+    Ok(())
+}
+
+impl Distributed {
+    /// Starts the worker; returns once it joined the cluster.
+    pub async fn start(worker_file: PathBuf) -> Result<Distributed> {
+        let started = Instant::now();
+        let raw = read_properties(&worker_file)?;
+        let providers = ConfigProviders::from_worker_config(&raw)?;
+        let raw = providers.resolve(&raw)?;
+        let in_file = |e: WorkerError| WorkerError::ConfigFile {
+            path: worker_file.clone(),
+            message: e.to_string(),
+        };
+        let config = WorkerConfig::from_properties(raw.clone()).map_err(in_file)?;
+        let cluster_config = DistributedConfig::from_properties(&raw).map_err(in_file)?;
+        let registry = Arc::new(PluginRegistry::unscanned(&config.plugin_path));
+
+        let (embedded, bootstrap) = if config.embedded_broker() {
+            let broker = Arc::new(EmbeddedBroker::start()?);
+            log::warn!("{EMBEDDED_LIMITS}");
+            let bootstrap = broker.bootstrap_servers().to_string();
+            (Some(broker), bootstrap)
+        } else {
+            (None, config.bootstrap_servers.clone())
+        };
+        let clients = ClientSettings::new(&config, &bootstrap);
+        let admin = match &embedded {
+            Some(broker) => TopicAdmin::Embedded(broker.clone()),
+            None => TopicAdmin::kafka(&clients.admin(&Properties::new())?)?,
+        };
+
+        let rest_config = RestConfig {
+            listeners: config.listeners.clone(),
+            max_body_bytes: config.max_request_body_bytes,
+            advertised_url: advertised_url(&config),
+            security: config.rest_security.clone(),
+            ..RestConfig::default()
+        };
+
+        // The topics first: a wrong layout must stop the worker before it serves anything.
+        let checking = admin.clone();
+        let topics = cluster_config.clone();
+        tokio::task::spawn_blocking(move || {
+            ensure_topic(&checking, &topics.config_topic, true)?;
+            ensure_topic(&checking, &topics.offset_topic, true)?;
+            ensure_topic(&checking, &topics.status_topic, true)
+        })
+        .await
+        .map_err(|e| WorkerError::Other(format!("topic check failed: {e}")))??;
+
+        let id = kconnect_rest::planned_advertised_url(&rest_config)
+            .map(|url| url.split("://").last().unwrap_or_default().to_string())
+            .map_err(|e| WorkerError::key("listeners", e.to_string()))?;
+        let writer =
+            TopicWriter::new(&clients, &format!("kconnect-{id}"), Duration::from_secs(30))?;
+        let opening = (
+            clients.clone(),
+            cluster_config.clone(),
+            id.clone(),
+            writer.clone(),
+        );
+        let cluster = tokio::task::spawn_blocking(move || {
+            let (clients, cluster_config, id, writer) = opening;
+            let offsets = Arc::new(TopicOffsetStore::start(
+                &clients,
+                &cluster_config.offset_topic.name,
+                writer.clone(),
+                &format!("kconnect-{id}"),
+            )?);
+            Cluster::open(&clients, cluster_config, &id, writer, offsets)
+        })
+        .await
+        .map_err(|e| WorkerError::Other(format!("reading the worker topics failed: {e}")))??;
+        let cluster = Arc::new(cluster);
+        log::info!(
+            "read the config, status and offset topics in {:?}: {} connector(s)",
+            started.elapsed(),
+            cluster.snapshot().connectors.len()
+        );
+
+        let worker = Arc::new(WorkerContext {
+            config,
+            registry,
+            clients: clients.clone(),
+            admin: admin.clone(),
+            offsets: Arc::new(OffsetStore::Topic(cluster.offsets.clone())),
+            metrics: Arc::new(WorkerMetrics::default()),
+            providers,
+        });
+        let herder = Arc::new(DistributedHerder::new(worker.clone(), cluster.clone()));
+        // REST answers (`/health` 503) while plugins load and the worker joins.
+        let rest = RestServer::start(rest_config, herder.clone(), Arc::new(LoggerControl))
+            .await
+            .map_err(|e| WorkerError::Rest(e.to_string()))?;
+
+        let scanning = worker.registry.clone();
+        tokio::task::spawn_blocking(move || scanning.initial_scan())
+            .await
+            .map_err(|e| WorkerError::Other(format!("plugin loading failed: {e}")))?;
+        log::info!(
+            "loaded {} plugin class(es); {} file(s) rejected",
+            worker.registry.classes().len(),
+            worker.registry.failures().len()
+        );
+        worker
+            .metrics
+            .plugin_load_failures
+            .store(worker.registry.failures().len() as u64, Ordering::Relaxed);
+        let plugin_watcher = if worker.config.plugin_path_watch {
+            let metrics = worker.metrics.clone();
+            Some(
+                PluginWatcher::start(worker.registry.clone(), DEFAULT_WATCH_INTERVAL, move |r| {
+                    metrics
+                        .plugin_load_failures
+                        .fetch_add(r.refused.len() as u64, Ordering::Relaxed);
+                })
+                .map_err(|e| {
+                    WorkerError::Other(format!("cannot start the plugin.path watcher: {e}"))
+                })?,
+            )
+        } else {
+            None
+        };
+        {
+            let herder = herder.clone();
+            std::thread::spawn(move || {
+                if let Some(id) = admin.cluster_id() {
+                    herder.set_cluster_id(id);
+                }
+            });
+        }
+
+        let heartbeat = Heartbeat {
+            worker_id: id.clone(),
+            url: format!("{}/", rest.advertised_url()),
+            group_id: cluster.config.group_id.clone(),
+        };
+        let beating = (
+            cluster.writer.clone(),
+            cluster.config.status_topic.name.clone(),
+        );
+        let interval = cluster.config.heartbeat_interval;
+        let liveness = tokio::task::spawn_blocking(move || {
+            Liveness::start(beating.0, &beating.1, heartbeat, interval)
+        })
+        .await
+        .map_err(|e| WorkerError::Other(format!("cannot start heartbeats: {e}")))??;
+        let deadline = Instant::now() + cluster.config.rebalance_timeout;
+        while !herder.has_joined() {
+            if Instant::now() > deadline {
+                return Err(WorkerError::Kafka(format!(
+                    "could not read this worker's heartbeat back from {} within rebalance.timeout.ms",
+                    cluster.config.status_topic.name
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::spawn(herder.clone().run());
+        herder.set_ready();
+        log::info!(
+            "kconnect distributed worker {id} joined group {} in {:?}",
+            cluster.config.group_id,
+            started.elapsed()
+        );
+        Ok(Distributed {
+            herder,
+            rest,
+            liveness,
+            _embedded: embedded,
+            plugin_watcher,
+        })
+    }
+
+    /// Stops what runs here, leaves the group, stops REST.
+    pub async fn stop(mut self) {
+        drop(self.plugin_watcher.take());
+        self.herder.shutdown().await;
+        let mut liveness = self.liveness;
+        let _ = tokio::task::spawn_blocking(move || liveness.leave()).await;
+        self.rest.stop().await;
+    }
+}
+
+fn advertised_url(config: &WorkerConfig) -> Option<String> {
+    let host = config.rest_advertised_host_name.clone()?;
+    let scheme = config
+        .rest_advertised_listener
+        .clone()
+        .unwrap_or_else(|| "http".to_string());
+    let port = config.rest_advertised_port.unwrap_or(8083);
+    Some(format!("{scheme}://{host}:{port}/"))
+}

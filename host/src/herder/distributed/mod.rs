@@ -1,0 +1,347 @@
+//! The distributed herder: workers sharing one `group.id` run the connectors and tasks between
+//! them, with Kafka as the only coordinator.
+//!
+//! - [`membership`]: who is alive and who leads, from heartbeats in the status topic.
+//! - [`assignment`]: the leader's incremental, balanced placement of connectors and tasks.
+//! - [`config_log`]: the config topic's records (Kafka Connect's format) and the state they build.
+//! - [`status_log`]: the status topic.
+//! - [`reconcile`]: one worker making what it runs match the config topic and the assignment.
+//! - [`rest`]: the REST API on top of the topics.
+//!
+//! Invariants:
+//! - Every worker reads the three topics from the beginning and keeps reading them; what it
+//!   runs follows from what it read, never from a message of another worker. A worker that
+//!   starts with an empty disk rebuilds everything from the topics.
+//! - Only the leader writes assignments; only a connector's owner writes its task configs; REST
+//!   writes go straight to the config topic from whichever worker received them, and return once
+//!   that worker read them back (read-your-writes on the worker asked).
+//! - The reconciling pass holds one lock, so what runs here changes one pass at a time.
+
+pub mod assignment;
+pub mod config_log;
+pub mod membership;
+mod reconcile;
+mod rest;
+pub mod status_log;
+
+use crate::config::distributed::DistributedConfig;
+use crate::config::Properties;
+use crate::error::Result;
+use crate::kafka::topic_log::{TopicReader, TopicWriter};
+use crate::kafka::ClientSettings;
+use crate::worker::offsets::TopicOffsetStore;
+use crate::worker::WorkerContext;
+use assignment::TaskId;
+use config_log::{ConfigState, Records};
+use kconnect_plugin_api::PluginKind;
+use kconnect_rest::HerderError;
+use reconcile::Local;
+use status_log::StatusBoard;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long a REST write waits to read its own record back.
+const READ_BACK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The cluster's shared state as this worker reads it from the topics.
+pub struct Cluster {
+    pub config: DistributedConfig,
+    pub worker_id: String,
+    pub state: Arc<RwLock<ConfigState>>,
+    pub statuses: Arc<RwLock<StatusBoard>>,
+    pub offsets: Arc<TopicOffsetStore>,
+    pub writer: TopicWriter,
+    config_reader: TopicReader,
+    status_reader: TopicReader,
+    /// Wakes the reconciling loop: new config records, membership changes.
+    pub wake: Arc<tokio::sync::Notify>,
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn key_text(key: Option<&[u8]>) -> Option<&str> {
+    key.and_then(|k| std::str::from_utf8(k).ok())
+}
+
+impl Cluster {
+    /// Starts reading the config and status topics (which must exist) and waits until both were
+    /// read to their end.
+    pub fn open(
+        settings: &ClientSettings,
+        config: DistributedConfig,
+        worker_id: &str,
+        writer: TopicWriter,
+        offsets: Arc<TopicOffsetStore>,
+    ) -> Result<Cluster> {
+        let state = Arc::new(RwLock::new(ConfigState::default()));
+        let statuses = Arc::new(RwLock::new(StatusBoard::default()));
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let client = format!("kconnect-{worker_id}");
+        let applying = state.clone();
+        let waking = wake.clone();
+        let config_reader = TopicReader::start(
+            settings,
+            &config.config_topic.name,
+            &format!("{client}-configs"),
+            move |record| {
+                if let Some(key) = key_text(record.key) {
+                    applying
+                        .write()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .apply(key, record.value);
+                }
+            },
+            move || waking.notify_one(),
+        )?;
+        let applying = statuses.clone();
+        // History is dated by the writer's clock; once read, heartbeats are dated on arrival,
+        // which no clock skew can distort.
+        let reading_history = Arc::new(AtomicBool::new(true));
+        let history = reading_history.clone();
+        let status_reader = TopicReader::start(
+            settings,
+            &config.status_topic.name,
+            &format!("{client}-status"),
+            move |record| {
+                let now = Instant::now();
+                let seen = match record.timestamp_ms {
+                    Some(written) if history.load(Ordering::Acquire) => {
+                        let age = (unix_ms() - written).max(0) as u64;
+                        now.checked_sub(Duration::from_millis(age)).unwrap_or(now)
+                    }
+                    _ => now,
+                };
+                if let Some(key) = key_text(record.key) {
+                    applying.write().unwrap_or_else(|e| e.into_inner()).apply(
+                        key,
+                        record.value,
+                        seen,
+                    );
+                }
+            },
+            || {},
+        )?;
+        let timeout = Duration::from_secs(60);
+        config_reader.catch_up(timeout)?;
+        status_reader.catch_up(timeout)?;
+        reading_history.store(false, Ordering::Release);
+        offsets.catch_up(timeout)?;
+        Ok(Cluster {
+            config,
+            worker_id: worker_id.to_string(),
+            state,
+            statuses,
+            offsets,
+            writer,
+            config_reader,
+            status_reader,
+            wake,
+        })
+    }
+
+    pub fn snapshot(&self) -> ConfigState {
+        read(&self.state).clone()
+    }
+
+    /// Writes records to the config topic in order and waits until this worker read them back.
+    pub async fn write_config(&self, records: Records) -> Result<(), HerderError> {
+        let topic = &self.config.config_topic.name;
+        let mut last = None;
+        for (key, value) in &records {
+            last = Some(
+                self.writer
+                    .send(topic, key, value.as_deref())
+                    .await
+                    .map_err(|e| HerderError::Internal(e.to_string()))?,
+            );
+        }
+        let Some(written) = last else { return Ok(()) };
+        let wait = tokio::task::spawn_blocking({
+            let reader = self.config_reader.handle();
+            move || reader.wait_for(written.partition, written.offset, READ_BACK_TIMEOUT)
+        });
+        match wait.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(HerderError::Timeout(e.to_string())),
+            Err(e) => Err(HerderError::Internal(e.to_string())),
+        }
+    }
+
+    /// Waits until every status written before the call was read (tests and REST after a write).
+    pub fn catch_up_statuses(&self, timeout: Duration) -> Result<()> {
+        self.status_reader.catch_up(timeout)
+    }
+}
+
+/// What this worker knows about a connector's class, cached per config.
+#[derive(Clone)]
+struct Described {
+    raw: Properties,
+    kind: Option<PluginKind>,
+    password_keys: BTreeSet<String>,
+}
+
+pub struct DistributedHerder {
+    worker: Arc<WorkerContext>,
+    cluster: Arc<Cluster>,
+    local: tokio::sync::Mutex<Local>,
+    described: Mutex<BTreeMap<String, Described>>,
+    ready: AtomicBool,
+    stopping: AtomicBool,
+    cluster_id: OnceLock<String>,
+}
+
+impl DistributedHerder {
+    pub fn new(worker: Arc<WorkerContext>, cluster: Arc<Cluster>) -> DistributedHerder {
+        let restarts_seen = read(&cluster.state).restart_count();
+        DistributedHerder {
+            worker,
+            cluster,
+            local: tokio::sync::Mutex::new(Local::new(restarts_seen)),
+            described: Mutex::new(BTreeMap::new()),
+            ready: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            cluster_id: OnceLock::new(),
+        }
+    }
+
+    pub fn cluster(&self) -> &Arc<Cluster> {
+        &self.cluster
+    }
+
+    pub fn set_cluster_id(&self, id: String) {
+        let _ = self.cluster_id.set(id);
+    }
+
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    fn worker_id(&self) -> &str {
+        &self.cluster.worker_id
+    }
+
+    fn graceful(&self) -> Duration {
+        self.worker.config.task_shutdown_graceful_timeout
+    }
+
+    /// The workers alive now, as this worker reads the heartbeats.
+    pub fn live_workers(&self) -> BTreeSet<String> {
+        membership::live_workers(
+            &read(&self.cluster.statuses),
+            self.cluster.config.session_timeout,
+        )
+    }
+
+    /// True once this worker read its own heartbeat back.
+    pub fn has_joined(&self) -> bool {
+        self.live_workers().contains(self.worker_id())
+    }
+
+    /// The live worker with the smallest id leads.
+    fn is_leader(&self) -> bool {
+        self.live_workers().first().map(String::as_str) == Some(self.worker_id())
+    }
+
+    /// A rebalance is in progress while the assignment does not match the live workers yet
+    /// (workers held for `scheduled.rebalance.max.delay.ms` aside), or before this worker joined.
+    fn is_rebalancing(&self) -> bool {
+        let live = self.live_workers();
+        if !live.contains(self.worker_id()) {
+            return true;
+        }
+        let assignment = read(&self.cluster.state).assignment.clone();
+        let assigned: BTreeSet<String> = assignment
+            .workers
+            .keys()
+            .filter(|w| !assignment.departed.contains_key(*w))
+            .cloned()
+            .collect();
+        assigned != live
+    }
+
+    /// Keeps this worker in line with the topics until shutdown: on every change and at least
+    /// every half second (statuses, the leader's delayed reassignments).
+    pub async fn run(self: Arc<Self>) {
+        while !self.stopping.load(Ordering::Acquire) {
+            self.reconcile().await;
+            tokio::select! {
+                _ = self.cluster.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
+    }
+
+    /// Stops everything this worker runs (SIGTERM), within the graceful timeout, and reports
+    /// its units UNASSIGNED.
+    pub async fn shutdown(&self) {
+        self.stopping.store(true, Ordering::Release);
+        self.stop_everything().await;
+        self.cluster.writer.flush(Duration::from_secs(5));
+    }
+
+    /// Kind and password keys of a connector config, asking the plugin once per config.
+    async fn describe(&self, name: &str, raw: &Properties) -> Described {
+        if let Some(d) = self
+            .described
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .filter(|d| &d.raw == raw)
+        {
+            return d.clone();
+        }
+        let worker = self.worker.clone();
+        let config = raw.clone();
+        let class = raw
+            .get("connector.class")
+            .map(|c| c.trim().to_string())
+            .unwrap_or_default();
+        let validated =
+            super::runtime::blocking(Duration::from_secs(10), "validation", move || {
+                super::validation::validate(&worker, &class, &config)
+            })
+            .await;
+        let described = match validated {
+            Ok(Ok(v)) => Described {
+                raw: raw.clone(),
+                kind: Some(v.kind),
+                password_keys: v.password_keys,
+            },
+            _ => Described {
+                raw: raw.clone(),
+                kind: None,
+                password_keys: BTreeSet::new(),
+            },
+        };
+        self.described
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string(), described.clone());
+        described
+    }
+
+    fn remember(&self, name: &str, described: Described) {
+        self.described
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string(), described);
+    }
+}
+
+/// The task ids of a connector, as committed.
+fn task_ids(state: &ConfigState, name: &str) -> Vec<TaskId> {
+    let count = state.tasks.get(name).map_or(0, Vec::len) as u32;
+    (0..count).map(|i| (name.to_string(), i)).collect()
+}

@@ -1,0 +1,571 @@
+//! One worker making what it runs match what the topics say, one pass at a time:
+//!
+//! 1. restarts asked since the last pass, and everything that must stop — units assigned
+//!    elsewhere, deleted, reconfigured or STOPPED — stop, tasks in parallel;
+//! 2. the connectors assigned here start, and write their task configs when these changed;
+//! 3. the tasks assigned here start (sources after reading the offset topic to its end);
+//! 4. pause and resume reach the running units;
+//! 5. the leader places connectors and tasks on the live workers;
+//! 6. statuses that changed go to the status topic.
+//!
+//! Units that keep their assignment, config and target are never touched by a pass.
+
+use super::assignment::{rebalance, Inputs, TaskId};
+use super::config_log::{assignment_record, task_records, ConfigState, Restart};
+use super::status_log::{StatusKey, StatusValue};
+use super::{Described, DistributedHerder};
+use crate::config::{ConnectorConfig, Properties};
+use crate::herder::runtime::{
+    self, request_stop, wait_for_tasks, StartedConnector, TaskLaunch, TaskRuntime,
+};
+use crate::worker::status::{State, StatusCell};
+use crate::worker::ActiveTopics;
+use kconnect_plugin_api::PluginKind;
+use kconnect_rest::entities::TargetState;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// A connector instance this worker owns.
+struct LocalConnector {
+    /// The config it was started with.
+    raw: Properties,
+    status: StatusCell,
+    started: Option<StartedConnector>,
+}
+
+/// A task this worker runs.
+struct LocalTask {
+    connector_raw: Properties,
+    task_config: Properties,
+    runtime: TaskRuntime,
+}
+
+/// What runs on this worker.
+pub struct Local {
+    connectors: BTreeMap<String, LocalConnector>,
+    tasks: BTreeMap<TaskId, LocalTask>,
+    pub(super) active_topics: BTreeMap<String, ActiveTopics>,
+    restarts_seen: u64,
+    /// The last status written per unit, so only changes are written.
+    published: BTreeMap<StatusKey, StatusValue>,
+    /// When the leader must look again (a held worker's grace ends), Unix ms; the half-second
+    /// passes get there.
+    next_check: Option<u64>,
+}
+
+impl Local {
+    pub fn new(restarts_seen: u64) -> Local {
+        Local {
+            connectors: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            active_topics: BTreeMap::new(),
+            restarts_seen,
+            published: BTreeMap::new(),
+            next_check: None,
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A task that could not even start.
+fn failed_task(message: String) -> TaskRuntime {
+    let status = StatusCell::new(State::Unassigned);
+    status.fail(message);
+    TaskRuntime {
+        status,
+        errors: Default::default(),
+        control: Default::default(),
+        done: None,
+    }
+}
+
+impl DistributedHerder {
+    pub(super) async fn reconcile(&self) {
+        let mut local = self.local.lock().await;
+        let state = self.cluster.snapshot();
+        let me = self.worker_id().to_string();
+        let mine = state
+            .assignment
+            .workers
+            .get(&me)
+            .cloned()
+            .unwrap_or_default();
+        let generation = state.assignment.generation;
+        let mut tombstones: Vec<StatusKey> = Vec::new();
+
+        // 1. Restarts, and everything that must stop.
+        let (restart_connectors, restart_tasks) = self.restarts_since(&mut local, &state);
+        let stop_connectors: Vec<String> = local
+            .connectors
+            .iter()
+            .filter(|(name, c)| {
+                !mine.connectors.contains(*name)
+                    || state.connectors.get(*name) != Some(&c.raw)
+                    || restart_connectors.contains(*name)
+                    || (state.target(name) == TargetState::Stopped && c.started.is_some())
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        let stop_tasks: Vec<TaskId> = local
+            .tasks
+            .iter()
+            .filter(|(id, t)| {
+                let name = &id.0;
+                !mine.tasks.contains(*id)
+                    || state.connectors.get(name) != Some(&t.connector_raw)
+                    || state.target(name) == TargetState::Stopped
+                    || state.tasks.get(name).and_then(|c| c.get(id.1 as usize))
+                        != Some(&t.task_config)
+                    || restart_tasks.contains(*id)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut stopped_tasks: Vec<LocalTask> = stop_tasks
+            .iter()
+            .filter_map(|id| local.tasks.remove(id))
+            .collect();
+        let done = request_stop(stopped_tasks.iter_mut().map(|t| &mut t.runtime));
+        let mut stopped_connectors = Vec::new();
+        for name in &stop_connectors {
+            let deleted_or_moved =
+                !state.connectors.contains_key(name) || !mine.connectors.contains(name);
+            let Some(mut connector) = local.connectors.remove(name) else {
+                continue;
+            };
+            stopped_connectors.push(connector.started.take().map(|s| s.handle));
+            if !deleted_or_moved && state.target(name) == TargetState::Stopped {
+                connector.status.set(State::Stopped);
+                connector.raw = state.connectors[name].clone();
+                local.connectors.insert(name.clone(), connector);
+            }
+        }
+        if !done.is_empty() || !stopped_connectors.is_empty() {
+            wait_for_tasks(done, Instant::now() + self.graceful()).await;
+            for handle in stopped_connectors {
+                runtime::stop_connector(handle, self.graceful()).await;
+            }
+        }
+        for id in &stop_tasks {
+            if !state.connectors.contains_key(&id.0) {
+                tombstones.push(StatusKey::Task(id.clone()));
+            } else if !mine.tasks.contains(id) {
+                self.publish_unassigned(&mut local, StatusKey::Task(id.clone()), generation)
+                    .await;
+            }
+        }
+        for name in &stop_connectors {
+            if !state.connectors.contains_key(name) {
+                tombstones.push(StatusKey::Connector(name.clone()));
+                local.active_topics.remove(name);
+                self.worker.metrics.remove_connector(name);
+            } else if !mine.connectors.contains(name) {
+                self.publish_unassigned(&mut local, StatusKey::Connector(name.clone()), generation)
+                    .await;
+            }
+        }
+
+        // 2. Connectors assigned here.
+        for name in &mine.connectors {
+            let Some(raw) = state.connectors.get(name) else {
+                continue;
+            };
+            let target = state.target(name);
+            if let Some(connector) = local.connectors.get(name) {
+                if connector.started.is_some() || target == TargetState::Stopped {
+                    continue;
+                }
+                if connector.status.get().state == State::Failed
+                    && !restart_connectors.contains(name)
+                {
+                    continue;
+                }
+            }
+            self.start_connector(&mut local, name, raw, target, &state)
+                .await;
+        }
+        for (name, connector) in &local.connectors {
+            let Some(started) = &connector.started else {
+                continue;
+            };
+            if started
+                .reconfigure
+                .swap(false, std::sync::atomic::Ordering::AcqRel)
+            {
+                if let Ok(config) = ConnectorConfig::from_properties(connector.raw.clone()) {
+                    match runtime::regenerate_task_configs(
+                        &self.worker,
+                        &Arc::new(config),
+                        &started.handle,
+                        self.graceful().max(Duration::from_secs(10)),
+                    )
+                    .await
+                    {
+                        Ok(configs) => self.write_task_configs(name, &configs, &state).await,
+                        Err(e) => log::warn!("connector {name}: new task configs failed: {e}"),
+                    }
+                }
+            }
+        }
+
+        // 3. Tasks assigned here.
+        let to_start: Vec<TaskId> = mine
+            .tasks
+            .iter()
+            .filter(|id| !local.tasks.contains_key(*id))
+            .filter(|id| {
+                state.connectors.contains_key(&id.0)
+                    && state.target(&id.0) != TargetState::Stopped
+                    && state
+                        .tasks
+                        .get(&id.0)
+                        .is_some_and(|c| (id.1 as usize) < c.len())
+            })
+            .cloned()
+            .collect();
+        if !to_start.is_empty() {
+            let offsets = self.cluster.offsets.clone();
+            let caught_up =
+                tokio::task::spawn_blocking(move || offsets.catch_up(Duration::from_secs(30)))
+                    .await;
+            if !matches!(caught_up, Ok(Ok(()))) {
+                log::warn!("cannot read the offset topic to its end; source tasks may start from older offsets");
+            }
+        }
+        for id in to_start {
+            let raw = state.connectors[&id.0].clone();
+            let task_config = state.tasks[&id.0][id.1 as usize].clone();
+            let described = self.describe(&id.0, &raw).await;
+            let runtime = match ConnectorConfig::from_properties(raw.clone()) {
+                Ok(config) => {
+                    let topics = local.active_topics.entry(id.0.clone()).or_default().clone();
+                    let launch = TaskLaunch {
+                        connector: &Arc::new(config),
+                        kind: described.kind.unwrap_or(PluginKind::Source),
+                        class: None,
+                        paused: state.target(&id.0) == TargetState::Paused,
+                        active_topics: &topics,
+                    };
+                    log::info!("starting task {}-{} (generation {generation})", id.0, id.1);
+                    runtime::start_task(&self.worker, launch, id.1, task_config.clone())
+                }
+                Err(e) => failed_task(e.to_string()),
+            };
+            local.tasks.insert(
+                id,
+                LocalTask {
+                    connector_raw: raw,
+                    task_config,
+                    runtime,
+                },
+            );
+        }
+
+        // 4. Pause and resume.
+        for (id, task) in &local.tasks {
+            task.runtime
+                .control
+                .set_paused(state.target(&id.0) == TargetState::Paused);
+        }
+        for (name, connector) in &local.connectors {
+            let want = match state.target(name) {
+                TargetState::Running => State::Running,
+                TargetState::Paused => State::Paused,
+                TargetState::Stopped => State::Stopped,
+            };
+            let now = connector.status.get().state;
+            if now != State::Failed
+                && now != want
+                && (connector.started.is_some() || want == State::Stopped)
+            {
+                connector.status.set(want);
+            }
+        }
+
+        // 5. The leader's placement.
+        if self.is_leader() {
+            self.lead(&mut local, &state).await;
+        }
+
+        // 6. Statuses.
+        self.publish(&mut local, generation, tombstones).await;
+    }
+
+    /// The connectors and tasks of this worker that restart requests since the last pass name.
+    fn restarts_since(
+        &self,
+        local: &mut Local,
+        state: &ConfigState,
+    ) -> (BTreeSet<String>, BTreeSet<TaskId>) {
+        let mut connectors = BTreeSet::new();
+        let mut tasks = BTreeSet::new();
+        for (seq, restart) in &state.restarts {
+            if *seq <= local.restarts_seen {
+                continue;
+            }
+            match restart {
+                Restart::Connector {
+                    name,
+                    include_tasks,
+                    only_failed,
+                } => {
+                    let failed = |s: &StatusCell| s.get().state == State::Failed;
+                    if let Some(c) = local.connectors.get(name) {
+                        if !only_failed || failed(&c.status) {
+                            connectors.insert(name.clone());
+                        }
+                    }
+                    if *include_tasks {
+                        for (id, t) in local.tasks.iter().filter(|(id, _)| &id.0 == name) {
+                            if !only_failed || failed(&t.runtime.status) {
+                                tasks.insert(id.clone());
+                            }
+                        }
+                    }
+                }
+                Restart::Task(id) => {
+                    if local.tasks.contains_key(id) {
+                        tasks.insert(id.clone());
+                    }
+                }
+            }
+        }
+        local.restarts_seen = state.restart_count();
+        (connectors, tasks)
+    }
+
+    async fn start_connector(
+        &self,
+        local: &mut Local,
+        name: &str,
+        raw: &Properties,
+        target: TargetState,
+        state: &ConfigState,
+    ) {
+        let status = StatusCell::new(State::Unassigned);
+        let config = match ConnectorConfig::from_properties(raw.clone()) {
+            Ok(config) => Arc::new(config),
+            Err(e) => {
+                status.fail(e.to_string());
+                local.connectors.insert(
+                    name.to_string(),
+                    LocalConnector {
+                        raw: raw.clone(),
+                        status,
+                        started: None,
+                    },
+                );
+                return;
+            }
+        };
+        if target == TargetState::Stopped {
+            status.set(State::Stopped);
+            local.connectors.insert(
+                name.to_string(),
+                LocalConnector {
+                    raw: raw.clone(),
+                    status,
+                    started: None,
+                },
+            );
+            return;
+        }
+        log::info!("starting connector {name}");
+        let timeout = self.graceful().max(Duration::from_secs(10));
+        let started = runtime::start_connector(&self.worker, &config, &status, timeout).await;
+        if let Some(started) = &started {
+            status.set(if target == TargetState::Paused {
+                State::Paused
+            } else {
+                State::Running
+            });
+            self.remember(
+                name,
+                Described {
+                    raw: raw.clone(),
+                    kind: Some(started.class.kind),
+                    password_keys: self.describe(name, raw).await.password_keys,
+                },
+            );
+            self.write_task_configs(name, &started.task_configs, state)
+                .await;
+        }
+        local.connectors.insert(
+            name.to_string(),
+            LocalConnector {
+                raw: raw.clone(),
+                status,
+                started,
+            },
+        );
+    }
+
+    /// Writes a connector's task configs unless the topic already holds the same ones.
+    async fn write_task_configs(&self, name: &str, configs: &[Properties], state: &ConfigState) {
+        if state.tasks.get(name).map(Vec::as_slice) == Some(configs) {
+            return;
+        }
+        log::info!("connector {name}: writing {} task config(s)", configs.len());
+        if let Err(e) = self.cluster.write_config(task_records(name, configs)).await {
+            log::error!("connector {name}: cannot write task configs: {e}");
+        }
+    }
+
+    /// Places connectors and tasks on the live workers; writes the assignment if it changed.
+    async fn lead(&self, local: &mut Local, state: &ConfigState) {
+        let now = now_ms();
+        let live = self.live_workers();
+        let connectors: BTreeSet<String> = state.connectors.keys().cloned().collect();
+        let tasks: BTreeSet<TaskId> = state
+            .task_ids()
+            .filter(|(name, _)| state.target(name) != TargetState::Stopped)
+            .collect();
+        let (mut next, next_check) = rebalance(&Inputs {
+            previous: &state.assignment,
+            live: &live,
+            connectors: &connectors,
+            tasks: &tasks,
+            now_ms: now,
+            delay_ms: self
+                .cluster
+                .config
+                .scheduled_rebalance_max_delay
+                .as_millis() as u64,
+        });
+        local.next_check = next_check;
+        if next.same_placement(&state.assignment) {
+            return;
+        }
+        next.generation = state.assignment.generation + 1;
+        next.leader = self.worker_id().to_string();
+        log::info!(
+            "assignment generation {}: {} worker(s), {} connector(s), {} task(s){}",
+            next.generation,
+            live.len(),
+            connectors.len(),
+            tasks.len(),
+            if next.departed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", held for departed {:?}",
+                    next.departed.keys().collect::<Vec<_>>()
+                )
+            }
+        );
+        if let Err(e) = self
+            .cluster
+            .write_config(vec![assignment_record(&next)])
+            .await
+        {
+            log::error!("cannot write the assignment: {e}");
+        }
+    }
+
+    async fn publish_unassigned(&self, local: &mut Local, key: StatusKey, generation: u64) {
+        let value = StatusValue {
+            state: "UNASSIGNED".to_string(),
+            trace: None,
+            worker_id: self.worker_id().to_string(),
+            generation,
+        };
+        self.write_status(&key, Some(&value)).await;
+        local.published.remove(&key);
+    }
+
+    async fn write_status(&self, key: &StatusKey, value: Option<&StatusValue>) {
+        let bytes = value.and_then(|v| serde_json::to_vec(v).ok());
+        if let Err(e) = self
+            .cluster
+            .writer
+            .send(
+                &self.cluster.config.status_topic.name,
+                &key.text(),
+                bytes.as_deref(),
+            )
+            .await
+        {
+            log::warn!("cannot write status {}: {e}", key.text());
+        }
+    }
+
+    /// Writes the statuses of this worker's units that changed since last written.
+    async fn publish(&self, local: &mut Local, generation: u64, tombstones: Vec<StatusKey>) {
+        for key in tombstones {
+            local.published.remove(&key);
+            self.write_status(&key, None).await;
+        }
+        let me = self.worker_id().to_string();
+        let mut current: Vec<(StatusKey, StatusValue)> = Vec::new();
+        for (name, connector) in &local.connectors {
+            let s = connector.status.get();
+            current.push((
+                StatusKey::Connector(name.clone()),
+                StatusValue {
+                    state: s.state.name().to_string(),
+                    trace: s.trace,
+                    worker_id: me.clone(),
+                    generation,
+                },
+            ));
+        }
+        for (id, task) in &local.tasks {
+            let s = task.runtime.status.get();
+            // A warning and error counts ride along in the trace while they matter.
+            let parts: Vec<String> = [s.trace, s.warning, task.runtime.errors.summary()]
+                .into_iter()
+                .flatten()
+                .collect();
+            current.push((
+                StatusKey::Task(id.clone()),
+                StatusValue {
+                    state: s.state.name().to_string(),
+                    trace: (!parts.is_empty()).then(|| parts.join("\n")),
+                    worker_id: me.clone(),
+                    generation,
+                },
+            ));
+        }
+        for (key, value) in current {
+            let unchanged = local
+                .published
+                .get(&key)
+                .is_some_and(|old| old.state == value.state && old.trace == value.trace);
+            if unchanged {
+                continue;
+            }
+            self.write_status(&key, Some(&value)).await;
+            local.published.insert(key, value);
+        }
+    }
+
+    /// Stops every unit here and reports them UNASSIGNED (shutdown).
+    pub(super) async fn stop_everything(&self) {
+        let mut local = self.local.lock().await;
+        let generation = self.cluster.snapshot().assignment.generation;
+        let deadline = Instant::now() + self.graceful();
+        let mut tasks = std::mem::take(&mut local.tasks);
+        let done = request_stop(tasks.values_mut().map(|t| &mut t.runtime));
+        wait_for_tasks(done, deadline).await;
+        let connectors = std::mem::take(&mut local.connectors);
+        for (_, mut connector) in connectors {
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(100));
+            runtime::stop_connector(connector.started.take().map(|s| s.handle), left).await;
+        }
+        let keys: Vec<StatusKey> = local.published.keys().cloned().collect();
+        for key in keys {
+            self.publish_unassigned(&mut local, key, generation).await;
+        }
+        if let Err(e) = self.worker.offsets.flush() {
+            log::error!("cannot flush offsets at shutdown: {e}");
+        }
+    }
+}

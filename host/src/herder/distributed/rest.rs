@@ -1,0 +1,602 @@
+//! The REST API of a distributed worker. Reads come from the topics as this worker read them, so
+//! every worker answers the same; writes go to the config topic from whichever worker received
+//! them and return once read back here. A write during a rebalance of the workers' group gets
+//! 409, as in Kafka Connect, so clients retry instead of racing a new assignment.
+
+use super::config_log::{
+    connector_record, delete_connector_records, restart_connector_record, restart_task_record,
+    target_record, task_records, ConfigState, Records,
+};
+use super::status_log::{StatusBoard, StatusKey};
+use super::{read, task_ids, Described, DistributedHerder};
+use crate::config::Properties;
+use crate::herder::runtime::{blocking, connector_type, internal, not_found};
+use crate::herder::sink_offsets;
+use crate::herder::validation::{self, mask};
+use crate::kafka::group_offsets;
+use crate::worker::offsets::json_to_source_map;
+use async_trait::async_trait;
+use kconnect_plugin_api::PluginKind;
+use kconnect_rest::entities::*;
+use kconnect_rest::{Herder, HerderError};
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+fn rest_state(text: &str) -> State {
+    match text {
+        "RUNNING" => State::Running,
+        "PAUSED" => State::Paused,
+        "STOPPED" => State::Stopped,
+        "FAILED" => State::Failed,
+        "RESTARTING" => State::Restarting,
+        _ => State::Unassigned,
+    }
+}
+
+fn kind_type(kind: Option<PluginKind>) -> ConnectorType {
+    kind.map_or(ConnectorType::Unknown, connector_type)
+}
+
+const STOPPED_FIRST: &str = "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint";
+
+impl DistributedHerder {
+    fn require_joined(&self) -> Result<(), HerderError> {
+        if self.is_rebalancing() {
+            return Err(HerderError::Rebalancing);
+        }
+        Ok(())
+    }
+
+    fn info(name: &str, state: &ConfigState, described: &Described) -> ConnectorInfo {
+        ConnectorInfo {
+            name: name.to_string(),
+            config: mask(&state.connectors[name], &described.password_keys),
+            tasks: task_ids(state, name)
+                .into_iter()
+                .map(|(connector, task)| ConnectorTaskId { connector, task })
+                .collect(),
+            connector_type: kind_type(described.kind),
+        }
+    }
+
+    fn status(
+        name: &str,
+        state: &ConfigState,
+        board: &StatusBoard,
+        described: &Described,
+    ) -> ConnectorStateInfo {
+        let owner = |o: Option<&str>| o.unwrap_or_default().to_string();
+        let connector = match board.connectors.get(name) {
+            Some(s) => ConnectorState {
+                state: rest_state(&s.state),
+                worker_id: s.worker_id.clone(),
+                trace: s.trace.clone(),
+            },
+            None => ConnectorState {
+                state: State::Unassigned,
+                worker_id: owner(state.assignment.connector_owner(name)),
+                trace: None,
+            },
+        };
+        let tasks = task_ids(state, name)
+            .into_iter()
+            .map(|id| match board.tasks.get(&id) {
+                Some(s) => TaskState {
+                    id: id.1,
+                    state: rest_state(&s.state),
+                    worker_id: s.worker_id.clone(),
+                    trace: s.trace.clone(),
+                },
+                None => TaskState {
+                    id: id.1,
+                    state: State::Unassigned,
+                    worker_id: owner(state.assignment.task_owner(&id)),
+                    trace: None,
+                },
+            })
+            .collect();
+        ConnectorStateInfo {
+            name: name.to_string(),
+            connector,
+            tasks,
+            connector_type: kind_type(described.kind),
+        }
+    }
+
+    /// Validates through the plugin; Kafka's 400 message on any error.
+    async fn validated(&self, name: &str, config: Properties) -> Result<(), HerderError> {
+        let worker = self.worker.clone();
+        let class = config
+            .get("connector.class")
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                HerderError::BadRequest("Connector config is missing connector.class".to_string())
+            })?;
+        let checked = config.clone();
+        let validated = blocking(
+            self.graceful().max(Duration::from_secs(10)),
+            "validation",
+            move || validation::validate(&worker, &class, &checked),
+        )
+        .await??;
+        if validated.infos.error_count > 0 {
+            return Err(HerderError::BadRequest(validation::invalid_config_message(
+                &validated.infos,
+            )));
+        }
+        crate::config::ConnectorConfig::from_properties(config.clone())
+            .map_err(|e| HerderError::BadRequest(e.to_string()))?;
+        self.remember(
+            name,
+            Described {
+                raw: config,
+                kind: Some(validated.kind),
+                password_keys: validated.password_keys,
+            },
+        );
+        Ok(())
+    }
+
+    /// The config state once every write made before the call was read.
+    async fn fresh(&self) -> ConfigState {
+        // A no-op write-free barrier: the reader is usually within milliseconds of the end.
+        let cluster = self.cluster.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            cluster.config_reader.catch_up(Duration::from_secs(5))
+        })
+        .await;
+        self.cluster.snapshot()
+    }
+
+    async fn existing(&self, name: &str) -> Result<ConfigState, HerderError> {
+        let state = self.cluster.snapshot();
+        if state.connectors.contains_key(name) {
+            return Ok(state);
+        }
+        let state = self.fresh().await;
+        if state.connectors.contains_key(name) {
+            Ok(state)
+        } else {
+            Err(not_found(name))
+        }
+    }
+
+    async fn write(&self, records: Records) -> Result<(), HerderError> {
+        self.require_joined()?;
+        self.cluster.write_config(records).await
+    }
+
+    async fn set_target(&self, name: &str, target: TargetState) -> Result<(), HerderError> {
+        self.existing(name).await?;
+        let mut records = Vec::new();
+        if target == TargetState::Stopped {
+            // A stopped connector has no tasks (Kafka writes an empty task set too).
+            records.extend(task_records(name, &[]));
+        }
+        records.push(target_record(name, target));
+        self.write(records).await
+    }
+
+    /// Runs `f` on a sink connector's consumer group, off the async threads.
+    async fn sink_group<T: Send + 'static>(
+        &self,
+        raw: Properties,
+        f: impl FnOnce(
+                &crate::kafka::ClientSettings,
+                &str,
+                &crate::config::connector::Subscription,
+            ) -> Result<T, crate::error::WorkerError>
+            + Send
+            + 'static,
+    ) -> Result<T, HerderError> {
+        let config = crate::config::ConnectorConfig::from_properties(raw)
+            .map_err(|e| HerderError::BadRequest(e.to_string()))?;
+        let subscription = config
+            .subscription()
+            .map_err(|e| HerderError::BadRequest(e.to_string()))?;
+        let worker = self.worker.clone();
+        blocking(
+            Duration::from_secs(30),
+            "consumer group offsets",
+            move || f(&worker.clients, &config.sink_group_id(), &subscription),
+        )
+        .await?
+        .map_err(internal)
+    }
+
+    fn require_stopped(name: &str, state: &ConfigState) -> Result<(), HerderError> {
+        let no_tasks = state.tasks.get(name).is_none_or(Vec::is_empty);
+        if state.target(name) != TargetState::Stopped || !no_tasks {
+            return Err(HerderError::BadRequest(
+                STOPPED_FIRST.replace("{name}", name),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Herder for DistributedHerder {
+    async fn server_info(&self) -> ServerInfo {
+        ServerInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            commit: option_env!("KCONNECT_COMMIT")
+                .unwrap_or("unknown")
+                .to_string(),
+            kafka_cluster_id: self.cluster_id.get().cloned().unwrap_or_default(),
+        }
+    }
+
+    async fn health(&self) -> Health {
+        if !self.ready.load(Ordering::Acquire) {
+            return Health::Starting(None);
+        }
+        if self.is_rebalancing() {
+            return Health::Starting(Some("rejoining the workers' group".to_string()));
+        }
+        Health::Healthy
+    }
+
+    async fn metrics(&self) -> String {
+        self.worker.metrics.render()
+    }
+
+    async fn connectors(&self) -> Vec<String> {
+        read(&self.cluster.state)
+            .connectors
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    async fn connectors_expanded(
+        &self,
+        status: bool,
+        info: bool,
+    ) -> Result<BTreeMap<String, ExpandedConnector>, HerderError> {
+        let state = self.cluster.snapshot();
+        let board = read(&self.cluster.statuses).clone();
+        let mut expanded = BTreeMap::new();
+        for (name, raw) in &state.connectors {
+            let described = self.describe(name, raw).await;
+            expanded.insert(
+                name.clone(),
+                ExpandedConnector {
+                    status: status.then(|| Self::status(name, &state, &board, &described)),
+                    info: info.then(|| Self::info(name, &state, &described)),
+                },
+            );
+        }
+        Ok(expanded)
+    }
+
+    async fn connector_info(&self, name: &str) -> Result<ConnectorInfo, HerderError> {
+        let state = self.existing(name).await?;
+        let described = self.describe(name, &state.connectors[name]).await;
+        Ok(Self::info(name, &state, &described))
+    }
+
+    async fn connector_config(&self, name: &str) -> Result<BTreeMap<String, String>, HerderError> {
+        let state = self.existing(name).await?;
+        let raw = &state.connectors[name];
+        let described = self.describe(name, raw).await;
+        Ok(mask(raw, &described.password_keys))
+    }
+
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        config: BTreeMap<String, String>,
+        allow_replace: bool,
+        initial_state: Option<TargetState>,
+    ) -> Result<(bool, ConnectorInfo), HerderError> {
+        crate::config::connector::validate_connector_name(name).map_err(HerderError::BadRequest)?;
+        self.require_joined()?;
+        let exists = self.fresh().await.connectors.contains_key(name);
+        if exists && !allow_replace {
+            return Err(HerderError::Conflict(format!(
+                "Connector {name} already exists"
+            )));
+        }
+        self.validated(name, config.clone()).await?;
+        let mut records = Vec::new();
+        if let Some(target) = initial_state.filter(|_| !exists) {
+            records.push(target_record(name, target));
+        }
+        records.push(connector_record(name, &config));
+        self.write(records).await?;
+        let state = self.cluster.snapshot();
+        if !state.connectors.contains_key(name) {
+            return Err(HerderError::Conflict(format!(
+                "Connector {name} was deleted while it was being written"
+            )));
+        }
+        let described = self.describe(name, &state.connectors[name]).await;
+        Ok((!exists, Self::info(name, &state, &described)))
+    }
+
+    async fn patch_connector_config(
+        &self,
+        name: &str,
+        patch: BTreeMap<String, Option<String>>,
+    ) -> Result<ConnectorInfo, HerderError> {
+        let state = self.existing(name).await?;
+        let mut config = state.connectors[name].clone();
+        for (k, v) in patch {
+            match v {
+                Some(v) => config.insert(k, v),
+                None => config.remove(&k),
+            };
+        }
+        if config.get("name").is_some_and(|n| n != name) {
+            return Err(HerderError::BadRequest(
+                "Connector name configuration (name) must match the connector name".into(),
+            ));
+        }
+        config.insert("name".to_string(), name.to_string());
+        self.put_connector_config(name, config, true, None)
+            .await
+            .map(|(_, info)| info)
+    }
+
+    async fn delete_connector(&self, name: &str) -> Result<(), HerderError> {
+        let state = self.existing(name).await?;
+        self.write(delete_connector_records(name)).await?;
+        // Statuses go too; the owner also removes them when it stops the connector.
+        let topic = &self.cluster.config.status_topic.name;
+        let keys = std::iter::once(StatusKey::Connector(name.to_string()))
+            .chain(task_ids(&state, name).into_iter().map(StatusKey::Task));
+        for key in keys {
+            if let Err(e) = self.cluster.writer.send(topic, &key.text(), None).await {
+                log::warn!("cannot delete status {}: {e}", key.text());
+            }
+        }
+        Ok(())
+    }
+
+    async fn connector_status(&self, name: &str) -> Result<ConnectorStateInfo, HerderError> {
+        let state = self.existing(name).await?;
+        let described = self.describe(name, &state.connectors[name]).await;
+        let board = read(&self.cluster.statuses);
+        Ok(Self::status(name, &state, &board, &described))
+    }
+
+    async fn task_configs(&self, name: &str) -> Result<Vec<TaskInfo>, HerderError> {
+        let state = self.existing(name).await?;
+        let described = self.describe(name, &state.connectors[name]).await;
+        Ok(state
+            .tasks
+            .get(name)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(task, config)| TaskInfo {
+                id: ConnectorTaskId {
+                    connector: name.to_string(),
+                    task: task as u32,
+                },
+                config: mask(config, &described.password_keys),
+            })
+            .collect())
+    }
+
+    async fn task_status(&self, name: &str, task: u32) -> Result<TaskState, HerderError> {
+        let status = self.connector_status(name).await?;
+        status
+            .tasks
+            .into_iter()
+            .find(|t| t.id == task)
+            .ok_or_else(|| HerderError::NotFound(format!("Task {name}-{task} not found")))
+    }
+
+    async fn restart_task(&self, name: &str, task: u32) -> Result<(), HerderError> {
+        let state = self.existing(name).await?;
+        if task as usize >= state.tasks.get(name).map_or(0, Vec::len) {
+            return Err(HerderError::NotFound(format!(
+                "Task {name}-{task} not found"
+            )));
+        }
+        self.write(vec![restart_task_record(&(name.to_string(), task))])
+            .await
+    }
+
+    async fn restart_connector(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<Option<ConnectorStateInfo>, HerderError> {
+        let mut report = self.connector_status(name).await?;
+        let restart_connector = !only_failed || report.connector.state == State::Failed;
+        if restart_connector {
+            report.connector.state = State::Restarting;
+        }
+        if include_tasks {
+            for task in report.tasks.iter_mut() {
+                if !only_failed || task.state == State::Failed {
+                    task.state = State::Restarting;
+                }
+            }
+        }
+        self.write(vec![restart_connector_record(
+            name,
+            include_tasks,
+            only_failed,
+        )])
+        .await?;
+        Ok((include_tasks || only_failed).then_some(report))
+    }
+
+    async fn pause_connector(&self, name: &str) -> Result<(), HerderError> {
+        self.set_target(name, TargetState::Paused).await
+    }
+
+    async fn resume_connector(&self, name: &str) -> Result<(), HerderError> {
+        self.set_target(name, TargetState::Running).await
+    }
+
+    async fn stop_connector(&self, name: &str) -> Result<(), HerderError> {
+        self.set_target(name, TargetState::Stopped).await
+    }
+
+    async fn connector_offsets(&self, name: &str) -> Result<ConnectorOffsets, HerderError> {
+        let state = self.existing(name).await?;
+        let raw = state.connectors[name].clone();
+        if self.describe(name, &raw).await.kind == Some(PluginKind::Sink) {
+            let offsets = self
+                .sink_group(raw, |clients, group, subscription| {
+                    group_offsets::read(clients, group, subscription)
+                })
+                .await?;
+            return Ok(sink_offsets::to_rest(offsets));
+        }
+        let store = self.cluster.offsets.clone();
+        blocking(Duration::from_secs(35), "reading offsets", move || {
+            store.catch_up(Duration::from_secs(30))
+        })
+        .await?
+        .map_err(internal)?;
+        let offsets = self
+            .cluster
+            .offsets
+            .connector_offsets(name)
+            .into_iter()
+            .filter_map(|(partition, offset)| {
+                Some(ConnectorOffset {
+                    partition: partition.as_object()?.clone(),
+                    offset: offset.as_object().cloned(),
+                })
+            })
+            .collect();
+        Ok(ConnectorOffsets { offsets })
+    }
+
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: ConnectorOffsets,
+    ) -> Result<Message, HerderError> {
+        let state = self.existing(name).await?;
+        Self::require_stopped(name, &state)?;
+        let raw = state.connectors[name].clone();
+        if self.describe(name, &raw).await.kind == Some(PluginKind::Sink) {
+            let changes = sink_offsets::from_rest(offsets)?;
+            self.sink_group(raw, move |clients, group, _| {
+                group_offsets::alter(clients, group, &changes)
+            })
+            .await?;
+        } else {
+            let mut changes = Vec::new();
+            for entry in offsets.offsets {
+                let partition = json_to_source_map(&serde_json::Value::Object(entry.partition))
+                    .ok_or_else(|| {
+                        HerderError::BadRequest("partition must be a JSON object".into())
+                    })?;
+                let offset = entry
+                    .offset
+                    .and_then(|o| json_to_source_map(&serde_json::Value::Object(o)));
+                changes.push((partition, offset));
+            }
+            let store = self.cluster.offsets.clone();
+            let name = name.to_string();
+            blocking(Duration::from_secs(35), "writing offsets", move || {
+                store.put(&name, changes);
+                store.flush()
+            })
+            .await?
+            .map_err(internal)?;
+        }
+        Ok(Message::new(
+            "The offsets for this connector have been altered successfully",
+        ))
+    }
+
+    async fn reset_connector_offsets(&self, name: &str) -> Result<Message, HerderError> {
+        let state = self.existing(name).await?;
+        Self::require_stopped(name, &state)?;
+        let raw = state.connectors[name].clone();
+        if self.describe(name, &raw).await.kind == Some(PluginKind::Sink) {
+            self.sink_group(raw, group_offsets::reset).await?;
+        } else {
+            let store = self.cluster.offsets.clone();
+            let name = name.to_string();
+            blocking(Duration::from_secs(35), "resetting offsets", move || {
+                store.catch_up(Duration::from_secs(30))?;
+                store.remove_connector(&name);
+                store.flush()
+            })
+            .await?
+            .map_err(internal)?;
+        }
+        Ok(Message::new(
+            "The offsets for this connector have been reset successfully",
+        ))
+    }
+
+    async fn active_topics(&self, name: &str) -> Result<Vec<String>, HerderError> {
+        if !self.worker.config.topic_tracking_enable {
+            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+        }
+        self.existing(name).await?;
+        // The topics seen by this worker's tasks of the connector.
+        let local = self.local.lock().await;
+        Ok(local
+            .active_topics
+            .get(name)
+            .map(|t| {
+                t.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn reset_active_topics(&self, name: &str) -> Result<(), HerderError> {
+        if !self.worker.config.topic_tracking_enable {
+            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+        }
+        if !self.worker.config.topic_tracking_allow_reset {
+            return Err(HerderError::Forbidden(
+                "Topic tracking reset is disabled.".into(),
+            ));
+        }
+        self.existing(name).await?;
+        let local = self.local.lock().await;
+        if let Some(topics) = local.active_topics.get(name) {
+            topics.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+        Ok(())
+    }
+
+    async fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {
+        crate::plugins_listing(&self.worker.registry, connectors_only)
+    }
+
+    async fn plugin_config(&self, plugin: &str) -> Result<Vec<ConfigKeyInfo>, HerderError> {
+        crate::plugin_config(&self.worker, plugin)
+    }
+
+    async fn validate_config(
+        &self,
+        plugin: &str,
+        config: BTreeMap<String, String>,
+    ) -> Result<ConfigInfos, HerderError> {
+        let worker = self.worker.clone();
+        let plugin = plugin.to_string();
+        let validated = blocking(Duration::from_secs(30), "validation", move || {
+            validation::validate(&worker, &plugin, &config)
+        })
+        .await?;
+        match validated {
+            Ok(v) => Ok(v.infos),
+            Err(HerderError::BadRequest(message)) if message.starts_with("Failed to find") => {
+                Err(HerderError::NotFound(message))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
