@@ -230,13 +230,12 @@ impl Herder for DistributedHerder {
     }
 
     async fn health(&self) -> Health {
-        if !self.ready.load(Ordering::Acquire) {
-            return Health::Starting(None);
+        // Rebalances are routine; they do not make a started worker unhealthy.
+        if self.ready.load(Ordering::Acquire) {
+            Health::Healthy
+        } else {
+            Health::Starting(None)
         }
-        if self.is_rebalancing() {
-            return Health::Starting(Some("rejoining the workers' group".to_string()));
-        }
-        Health::Healthy
     }
 
     async fn metrics(&self) -> String {
