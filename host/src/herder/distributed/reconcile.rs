@@ -49,9 +49,8 @@ pub struct Local {
     restarts_seen: u64,
     /// The last status written per unit, so only changes are written.
     published: BTreeMap<StatusKey, StatusValue>,
-    /// When the leader must look again (a held worker's grace ends), Unix ms; the half-second
-    /// passes get there.
-    next_check: Option<u64>,
+    /// Tasks waiting for their previous owner to stop them, since when.
+    handovers: BTreeMap<TaskId, Instant>,
 }
 
 impl Local {
@@ -62,7 +61,7 @@ impl Local {
             active_topics: BTreeMap::new(),
             restarts_seen,
             published: BTreeMap::new(),
-            next_check: None,
+            handovers: BTreeMap::new(),
         }
     }
 }
@@ -229,6 +228,7 @@ impl DistributedHerder {
             })
             .cloned()
             .collect();
+        let to_start = self.after_handover(&mut local, to_start);
         if !to_start.is_empty() {
             let offsets = self.cluster.offsets.clone();
             let caught_up =
@@ -290,11 +290,44 @@ impl DistributedHerder {
 
         // 5. The leader's placement.
         if self.is_leader() {
-            self.lead(&mut local, &state).await;
+            self.lead(&state).await;
         }
 
         // 6. Statuses.
+        self.worker.metrics.connectors.store(
+            local.connectors.len() as i64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         self.publish(&mut local, generation, tombstones).await;
+    }
+
+    /// Tasks moved here from a live worker start once that worker reported them stopped (or after
+    /// the graceful timeout and a margin), so the old and new owner never run a task together and
+    /// the new one reads the offsets the old one flushed on its way out.
+    fn after_handover(&self, local: &mut Local, candidates: Vec<TaskId>) -> Vec<TaskId> {
+        let live = self.live_workers();
+        let board = super::read(&self.cluster.statuses);
+        let patience = self.graceful() + Duration::from_secs(5);
+        let me = self.worker_id();
+        let ready: Vec<TaskId> = candidates
+            .into_iter()
+            .filter(|id| {
+                let still_running_elsewhere = board.tasks.get(id).is_some_and(|s| {
+                    s.worker_id != me
+                        && live.contains(&s.worker_id)
+                        && (s.state == "RUNNING" || s.state == "PAUSED")
+                });
+                if !still_running_elsewhere {
+                    return true;
+                }
+                let since = *local.handovers.entry(id.clone()).or_insert_with(Instant::now);
+                since.elapsed() >= patience
+            })
+            .collect();
+        for id in &ready {
+            local.handovers.remove(id);
+        }
+        ready
     }
 
     /// The connectors and tasks of this worker that restart requests since the last pass name.
@@ -418,7 +451,7 @@ impl DistributedHerder {
     }
 
     /// Places connectors and tasks on the live workers; writes the assignment if it changed.
-    async fn lead(&self, local: &mut Local, state: &ConfigState) {
+    async fn lead(&self, state: &ConfigState) {
         let now = now_ms();
         let live = self.live_workers();
         let connectors: BTreeSet<String> = state.connectors.keys().cloned().collect();
@@ -426,7 +459,8 @@ impl DistributedHerder {
             .task_ids()
             .filter(|(name, _)| state.target(name) != TargetState::Stopped)
             .collect();
-        let (mut next, next_check) = rebalance(&Inputs {
+        // No timer for a held worker's grace: every pass (at least twice a second) looks again.
+        let (mut next, _) = rebalance(&Inputs {
             previous: &state.assignment,
             live: &live,
             connectors: &connectors,
@@ -438,7 +472,6 @@ impl DistributedHerder {
                 .scheduled_rebalance_max_delay
                 .as_millis() as u64,
         });
-        local.next_check = next_check;
         if next.same_placement(&state.assignment) {
             return;
         }
