@@ -224,6 +224,14 @@ impl Distributed {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         tokio::spawn(herder.clone().run());
+        // Ready once the leader gave this worker its place: writes before that would get 409.
+        while herder.is_rebalancing() {
+            if Instant::now() > deadline {
+                log::warn!("no assignment includes this worker yet; serving anyway");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         herder.set_ready();
         log::info!(
             "kconnect distributed worker {id} joined group {} in {:?}",

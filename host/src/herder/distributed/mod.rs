@@ -256,7 +256,7 @@ impl DistributedHerder {
 
     /// A rebalance is in progress while the assignment does not match the live workers yet
     /// (workers held for `scheduled.rebalance.max.delay.ms` aside), or before this worker joined.
-    fn is_rebalancing(&self) -> bool {
+    pub fn is_rebalancing(&self) -> bool {
         let live = self.live_workers();
         if !live.contains(self.worker_id()) {
             return true;
