@@ -51,6 +51,8 @@ pub struct Local {
     published: BTreeMap<StatusKey, StatusValue>,
     /// Tasks waiting for their previous owner to stop them, since when.
     handovers: BTreeMap<TaskId, Instant>,
+    /// `errors.task.restart.enable`: automatic restarts so far per task, and when the next is due.
+    auto_restarts: BTreeMap<TaskId, (u32, Option<Instant>)>,
 }
 
 impl Local {
@@ -62,6 +64,7 @@ impl Local {
             restarts_seen,
             published: BTreeMap::new(),
             handovers: BTreeMap::new(),
+            auto_restarts: BTreeMap::new(),
         }
     }
 }
@@ -100,7 +103,8 @@ impl DistributedHerder {
         let mut tombstones: Vec<StatusKey> = Vec::new();
 
         // 1. Restarts, and everything that must stop.
-        let (restart_connectors, restart_tasks) = self.restarts_since(&mut local, &state);
+        let (restart_connectors, mut restart_tasks) = self.restarts_since(&mut local, &state);
+        restart_tasks.extend(Self::automatic_restarts(&mut local, &state));
         let stop_connectors: Vec<String> = local
             .connectors
             .iter()
@@ -320,7 +324,10 @@ impl DistributedHerder {
                 if !still_running_elsewhere {
                     return true;
                 }
-                let since = *local.handovers.entry(id.clone()).or_insert_with(Instant::now);
+                let since = *local
+                    .handovers
+                    .entry(id.clone())
+                    .or_insert_with(Instant::now);
                 since.elapsed() >= patience
             })
             .collect();
@@ -328,6 +335,44 @@ impl DistributedHerder {
             local.handovers.remove(id);
         }
         ready
+    }
+
+    /// FAILED tasks of connectors with `errors.task.restart.enable=true` whose backoff (1 s, 2 s,
+    /// 4 s… capped by `errors.task.restart.backoff.max.ms`) is over.
+    fn automatic_restarts(local: &mut Local, state: &ConfigState) -> Vec<TaskId> {
+        let now = Instant::now();
+        let mut due_now = Vec::new();
+        for (id, task) in &local.tasks {
+            if task.runtime.status.get().state != State::Failed
+                || state.target(&id.0) != TargetState::Running
+            {
+                continue;
+            }
+            let Some(max_backoff) = ConnectorConfig::from_properties(task.connector_raw.clone())
+                .ok()
+                .and_then(|c| c.task_restart_backoff_max)
+            else {
+                continue;
+            };
+            let (attempts, due) = local.auto_restarts.entry(id.clone()).or_insert((0, None));
+            let backoff = Duration::from_secs(1)
+                .saturating_mul(1 << (*attempts).min(20))
+                .min(max_backoff);
+            if now >= *due.get_or_insert(now + backoff) {
+                *attempts += 1;
+                *due = None;
+                log::info!(
+                    "restarting failed task {}-{} (automatic restart {attempts})",
+                    id.0,
+                    id.1
+                );
+                due_now.push(id.clone());
+            }
+        }
+        local
+            .auto_restarts
+            .retain(|id, _| local.tasks.contains_key(id));
+        due_now
     }
 
     /// The connectors and tasks of this worker that restart requests since the last pass name.
