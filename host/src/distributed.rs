@@ -11,22 +11,21 @@
 
 use crate::config::distributed::{DistributedConfig, InternalTopic};
 use crate::config::providers::ConfigProviders;
-use crate::config::{read_properties, Properties, WorkerConfig};
+use crate::config::{read_properties, WorkerConfig};
 use crate::error::{Result, WorkerError};
 use crate::herder::distributed::membership::{Heartbeat, Liveness};
 use crate::herder::distributed::{Cluster, DistributedHerder};
 use crate::herder::LoggerControl;
 use crate::kafka::admin::TopicSpec;
-use crate::kafka::embedded::EMBEDDED_LIMITS;
 use crate::kafka::topic_log::TopicWriter;
-use crate::kafka::{ClientSettings, EmbeddedBroker, TopicAdmin};
+use crate::kafka::{EmbeddedBroker, TopicAdmin};
+use crate::startup::{self, Connections};
 use crate::worker::metrics::WorkerMetrics;
 use crate::worker::offsets::{OffsetStore, TopicOffsetStore};
 use crate::worker::WorkerContext;
-use kconnect_loader::{PluginRegistry, PluginWatcher, DEFAULT_WATCH_INTERVAL};
-use kconnect_rest::{RestConfig, RestServer};
+use kconnect_loader::{PluginRegistry, PluginWatcher};
+use kconnect_rest::RestServer;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -83,27 +82,12 @@ impl Distributed {
         let cluster_config = DistributedConfig::from_properties(&raw).map_err(in_file)?;
         let registry = Arc::new(PluginRegistry::unscanned(&config.plugin_path));
 
-        let (embedded, bootstrap) = if config.embedded_broker() {
-            let broker = Arc::new(EmbeddedBroker::start()?);
-            log::warn!("{EMBEDDED_LIMITS}");
-            let bootstrap = broker.bootstrap_servers().to_string();
-            (Some(broker), bootstrap)
-        } else {
-            (None, config.bootstrap_servers.clone())
-        };
-        let clients = ClientSettings::new(&config, &bootstrap);
-        let admin = match &embedded {
-            Some(broker) => TopicAdmin::Embedded(broker.clone()),
-            None => TopicAdmin::kafka(&clients.admin(&Properties::new())?)?,
-        };
-
-        let rest_config = RestConfig {
-            listeners: config.listeners.clone(),
-            max_body_bytes: config.max_request_body_bytes,
-            advertised_url: advertised_url(&config),
-            security: config.rest_security.clone(),
-            ..RestConfig::default()
-        };
+        let Connections {
+            clients,
+            admin,
+            embedded,
+        } = startup::connect(&config)?;
+        let rest_config = startup::rest_config(&config);
 
         // The topics first: a wrong layout must stop the worker before it serves anything.
         let checking = admin.clone();
@@ -161,41 +145,10 @@ impl Distributed {
             .await
             .map_err(|e| WorkerError::Rest(e.to_string()))?;
 
-        let scanning = worker.registry.clone();
-        tokio::task::spawn_blocking(move || scanning.initial_scan())
-            .await
-            .map_err(|e| WorkerError::Other(format!("plugin loading failed: {e}")))?;
-        log::info!(
-            "loaded {} plugin class(es); {} file(s) rejected",
-            worker.registry.classes().len(),
-            worker.registry.failures().len()
-        );
-        worker
-            .metrics
-            .plugin_load_failures
-            .store(worker.registry.failures().len() as u64, Ordering::Relaxed);
-        let plugin_watcher = if worker.config.plugin_path_watch {
-            let metrics = worker.metrics.clone();
-            Some(
-                PluginWatcher::start(worker.registry.clone(), DEFAULT_WATCH_INTERVAL, move |r| {
-                    metrics
-                        .plugin_load_failures
-                        .fetch_add(r.refused.len() as u64, Ordering::Relaxed);
-                })
-                .map_err(|e| {
-                    WorkerError::Other(format!("cannot start the plugin.path watcher: {e}"))
-                })?,
-            )
-        } else {
-            None
-        };
+        let plugin_watcher = startup::load_plugins(&worker).await?;
         {
             let herder = herder.clone();
-            std::thread::spawn(move || {
-                if let Some(id) = admin.cluster_id() {
-                    herder.set_cluster_id(id);
-                }
-            });
+            startup::fetch_cluster_id(admin.clone(), move |id| herder.set_cluster_id(id));
         }
 
         let heartbeat = Heartbeat {
@@ -255,14 +208,4 @@ impl Distributed {
         let _ = tokio::task::spawn_blocking(move || liveness.leave()).await;
         self.rest.stop().await;
     }
-}
-
-fn advertised_url(config: &WorkerConfig) -> Option<String> {
-    let host = config.rest_advertised_host_name.clone()?;
-    let scheme = config
-        .rest_advertised_listener
-        .clone()
-        .unwrap_or_else(|| "http".to_string());
-    let port = config.rest_advertised_port.unwrap_or(8083);
-    Some(format!("{scheme}://{host}:{port}/"))
 }

@@ -18,6 +18,7 @@ pub mod herder;
 pub mod kafka;
 pub mod logging;
 pub mod standalone;
+pub mod startup;
 pub mod worker;
 
 use kconnect_loader::PluginRegistry;

@@ -52,8 +52,16 @@ fn main() -> ExitCode {
         Command::Standalone {
             worker_config,
             connector_configs,
-        } => run_standalone(worker_config, connector_configs),
-        Command::Distributed { worker_config } => run_distributed(worker_config),
+        } => run_worker(async {
+            Standalone::start(worker_config, connector_configs)
+                .await
+                .map(Running::Standalone)
+        }),
+        Command::Distributed { worker_config } => run_worker(async {
+            Distributed::start(worker_config)
+                .await
+                .map(Running::Distributed)
+        }),
         Command::Plugins { plugin_path, json } => list_plugins(&plugin_path, json),
     };
     match result {
@@ -66,7 +74,33 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_standalone(worker_config: PathBuf, connector_configs: Vec<PathBuf>) -> anyhow::Result<()> {
+/// A started worker of either mode.
+enum Running {
+    Standalone(Standalone),
+    Distributed(Distributed),
+}
+
+impl Running {
+    fn rest(&self) -> &kconnect_rest::RestServer {
+        match self {
+            Running::Standalone(w) => &w.rest,
+            Running::Distributed(w) => &w.rest,
+        }
+    }
+
+    async fn stop(self) {
+        match self {
+            Running::Standalone(w) => w.stop().await,
+            Running::Distributed(w) => w.stop().await,
+        }
+    }
+}
+
+/// Starts a worker, serves until SIGTERM/SIGINT, then stops it gracefully (a second signal exits
+/// at once).
+fn run_worker(
+    start: impl std::future::Future<Output = Result<Running, kconnect::error::WorkerError>>,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -74,10 +108,10 @@ fn run_standalone(worker_config: PathBuf, connector_configs: Vec<PathBuf>) -> an
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let worker = Standalone::start(worker_config, connector_configs)
+        let worker = start
             .await
             .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
-        notify_systemd_ready(&worker.rest);
+        notify_systemd_ready(worker.rest());
         wait_for_signal().await;
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
         log::info!(
@@ -93,34 +127,6 @@ fn run_standalone(worker_config: PathBuf, connector_configs: Vec<PathBuf>) -> an
         Ok::<_, anyhow::Error>(())
     })?;
     // Abandoned plugin threads must not keep the process alive.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-    Ok(())
-}
-
-fn run_distributed(worker_config: PathBuf) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .thread_name("kconnect")
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let worker = Distributed::start(worker_config)
-            .await
-            .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
-        notify_systemd_ready(&worker.rest);
-        wait_for_signal().await;
-        let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
-        log::info!("stopping: finishing tasks, flushing offsets, leaving the group (a second signal exits at once)");
-        tokio::spawn(async {
-            wait_for_signal().await;
-            log::warn!("second signal: exiting now");
-            std::process::exit(130);
-        });
-        worker.stop().await;
-        log::info!("kconnect stopped");
-        Ok::<_, anyhow::Error>(())
-    })?;
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     Ok(())
 }

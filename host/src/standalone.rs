@@ -10,15 +10,14 @@ use crate::config::{read_properties, ConnectorConfig, Properties, WorkerConfig};
 use crate::error::{Result, WorkerError};
 use crate::herder::standalone::StandaloneHerder;
 use crate::herder::LoggerControl;
-use crate::kafka::embedded::EMBEDDED_LIMITS;
-use crate::kafka::{ClientSettings, EmbeddedBroker, TopicAdmin};
+use crate::kafka::EmbeddedBroker;
+use crate::startup::{self, Connections};
 use crate::worker::metrics::WorkerMetrics;
 use crate::worker::offsets::{FileOffsetStore, OffsetStore};
 use crate::worker::WorkerContext;
-use kconnect_loader::{PluginRegistry, PluginWatcher, DEFAULT_WATCH_INTERVAL};
-use kconnect_rest::{RestConfig, RestServer};
+use kconnect_loader::{PluginRegistry, PluginWatcher};
+use kconnect_rest::RestServer;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -67,33 +66,15 @@ impl Standalone {
         // libraries load.
         let registry = Arc::new(PluginRegistry::unscanned(&config.plugin_path));
 
-        let (embedded, bootstrap) = if config.embedded_broker() {
-            let broker = Arc::new(EmbeddedBroker::start()?);
-            log::warn!("{EMBEDDED_LIMITS}");
-            log::info!(
-                "embedded broker listening on {}",
-                broker.bootstrap_servers()
-            );
-            let bootstrap = broker.bootstrap_servers().to_string();
-            (Some(broker), bootstrap)
-        } else {
-            (None, config.bootstrap_servers.clone())
-        };
-        let clients = ClientSettings::new(&config, &bootstrap);
-        let admin = match &embedded {
-            Some(broker) => TopicAdmin::Embedded(broker.clone()),
-            None => TopicAdmin::kafka(&clients.admin(&Properties::new())?)?,
-        };
+        let Connections {
+            clients,
+            admin,
+            embedded,
+        } = startup::connect(&config)?;
         let file_store = Arc::new(FileOffsetStore::open(&offset_file)?);
         let offsets = Arc::new(OffsetStore::File(file_store.clone()));
 
-        let rest_config = RestConfig {
-            listeners: config.listeners.clone(),
-            max_body_bytes: config.max_request_body_bytes,
-            advertised_url: advertised_url(&config),
-            security: config.rest_security.clone(),
-            ..RestConfig::default()
-        };
+        let rest_config = startup::rest_config(&config);
         let worker = Arc::new(WorkerContext {
             config,
             registry,
@@ -115,38 +96,7 @@ impl Standalone {
             .unwrap_or_default()
             .to_string();
         herder.set_worker_id(worker_id);
-        let scanning = worker.registry.clone();
-        tokio::task::spawn_blocking(move || scanning.initial_scan())
-            .await
-            .map_err(|e| WorkerError::Other(format!("plugin loading failed: {e}")))?;
-        log::info!(
-            "loaded {} plugin class(es) from {} folder(s); {} file(s) rejected",
-            worker.registry.classes().len(),
-            worker.config.plugin_path.len(),
-            worker.registry.failures().len()
-        );
-        worker
-            .metrics
-            .plugin_load_failures
-            .store(worker.registry.failures().len() as u64, Ordering::Relaxed);
-        let plugin_watcher = if worker.config.plugin_path_watch {
-            let metrics = worker.metrics.clone();
-            let watcher = PluginWatcher::start(
-                worker.registry.clone(),
-                DEFAULT_WATCH_INTERVAL,
-                move |report| {
-                    metrics
-                        .plugin_load_failures
-                        .fetch_add(report.refused.len() as u64, Ordering::Relaxed);
-                },
-            )
-            .map_err(|e| {
-                WorkerError::Other(format!("cannot start the plugin.path watcher: {e}"))
-            })?;
-            Some(watcher)
-        } else {
-            None
-        };
+        let plugin_watcher = startup::load_plugins(&worker).await?;
         log::info!(
             "REST API listening on {:?} ({:?} after start)",
             rest.local_addrs(),
@@ -154,11 +104,7 @@ impl Standalone {
         );
         {
             let herder = herder.clone();
-            std::thread::spawn(move || {
-                if let Some(id) = admin.cluster_id() {
-                    herder.set_cluster_id(id);
-                }
-            });
+            startup::fetch_cluster_id(admin, move |id| herder.set_cluster_id(id));
         }
 
         if let Err(e) = herder.start_connectors(connectors).await {
@@ -185,14 +131,4 @@ impl Standalone {
         self.herder.shutdown().await;
         self.rest.stop().await;
     }
-}
-
-fn advertised_url(config: &WorkerConfig) -> Option<String> {
-    let host = config.rest_advertised_host_name.clone()?;
-    let scheme = config
-        .rest_advertised_listener
-        .clone()
-        .unwrap_or_else(|| "http".to_string());
-    let port = config.rest_advertised_port.unwrap_or(8083);
-    Some(format!("{scheme}://{host}:{port}/"))
 }

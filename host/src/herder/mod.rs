@@ -5,6 +5,7 @@
 //! - [`runtime`]: starting and stopping connector instances and task threads, for both.
 //! - [`validation`]: config checks shared by create, update and `config/validate`.
 
+pub mod answers;
 pub mod distributed;
 pub mod resolver;
 pub mod runtime;

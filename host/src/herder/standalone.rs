@@ -7,18 +7,17 @@
 //! - Connectors created or changed through REST are saved beside the offset file after each
 //!   change; files given on the command line win over saved ones at start.
 
+use super::answers;
 use super::runtime::{
     self, blocking, connector_type, internal, not_found, request_stop, rest_state, target_name,
     wait_for_tasks, TaskLaunch, TaskRuntime,
 };
 use super::sink_offsets;
 use super::validation::{self, mask, Validated};
-use crate::config::connector::Subscription;
 use crate::config::{ConnectorConfig, Properties};
 use crate::error::WorkerError;
 use crate::kafka::group_offsets;
-use crate::kafka::ClientSettings;
-use crate::worker::offsets::{json_to_source_map, FileOffsetStore, StoredConnector};
+use crate::worker::offsets::{FileOffsetStore, StoredConnector};
 use crate::worker::status::{State, StatusCell};
 use crate::worker::{ActiveTopics, WorkerContext};
 use async_trait::async_trait;
@@ -436,30 +435,9 @@ impl StandaloneHerder {
         Ok(())
     }
 
-    /// Runs `f` on the sink connector's consumer group, off the async threads.
-    async fn sink_group<T: Send + 'static>(
-        &self,
-        config: Arc<ConnectorConfig>,
-        f: impl FnOnce(&ClientSettings, &str, &Subscription) -> Result<T, WorkerError> + Send + 'static,
-    ) -> Result<T, HerderError> {
-        let subscription = config
-            .subscription()
-            .map_err(|e| HerderError::BadRequest(e.to_string()))?;
-        let worker = self.worker.clone();
-        blocking(
-            Duration::from_secs(30),
-            "consumer group offsets",
-            move || f(&worker.clients, &config.sink_group_id(), &subscription),
-        )
-        .await?
-        .map_err(internal)
-    }
-
     fn require_stopped(name: &str, rt: &ConnectorRuntime) -> Result<(), HerderError> {
         if rt.target != TargetState::Stopped || !rt.tasks.is_empty() {
-            return Err(HerderError::BadRequest(format!(
-                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
-            )));
+            return Err(answers::not_stopped(name));
         }
         Ok(())
     }
@@ -468,13 +446,7 @@ impl StandaloneHerder {
 #[async_trait]
 impl Herder for StandaloneHerder {
     async fn server_info(&self) -> ServerInfo {
-        ServerInfo {
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            commit: option_env!("KCONNECT_COMMIT")
-                .unwrap_or("unknown")
-                .to_string(),
-            kafka_cluster_id: self.cluster_id.get().cloned().unwrap_or_default(),
-        }
+        answers::server_info(self.cluster_id.get())
     }
 
     async fn health(&self) -> Health {
@@ -704,11 +676,7 @@ impl Herder for StandaloneHerder {
         if rt.kind == PluginKind::Sink {
             let config = rt.config.clone();
             drop(connectors);
-            let offsets = self
-                .sink_group(config, |clients, group, subscription| {
-                    group_offsets::read(clients, group, subscription)
-                })
-                .await?;
+            let offsets = answers::sink_group(&self.worker, config, group_offsets::read).await?;
             return Ok(sink_offsets::to_rest(offsets));
         }
         let offsets = self
@@ -737,7 +705,7 @@ impl Herder for StandaloneHerder {
         if rt.kind == PluginKind::Sink {
             let changes = sink_offsets::from_rest(offsets)?;
             let config = rt.config.clone();
-            self.sink_group(config, move |clients, group, _| {
+            answers::sink_group(&self.worker, config, move |clients, group, _| {
                 group_offsets::alter(clients, group, &changes)
             })
             .await?;
@@ -745,16 +713,9 @@ impl Herder for StandaloneHerder {
                 "The offsets for this connector have been altered successfully",
             ));
         }
-        let mut changes = Vec::new();
-        for entry in offsets.offsets {
-            let partition = json_to_source_map(&serde_json::Value::Object(entry.partition))
-                .ok_or_else(|| HerderError::BadRequest("partition must be a JSON object".into()))?;
-            let offset = entry
-                .offset
-                .and_then(|o| json_to_source_map(&serde_json::Value::Object(o)));
-            changes.push((partition, offset));
-        }
-        self.worker.offsets.put(name, changes);
+        self.worker
+            .offsets
+            .put(name, answers::source_offset_changes(offsets)?);
         self.worker.offsets.flush().map_err(internal)?;
         Ok(Message::new(
             "The offsets for this connector have been altered successfully",
@@ -767,7 +728,7 @@ impl Herder for StandaloneHerder {
         Self::require_stopped(name, rt)?;
         if rt.kind == PluginKind::Sink {
             let config = rt.config.clone();
-            self.sink_group(config, group_offsets::reset).await?;
+            answers::sink_group(&self.worker, config, group_offsets::reset).await?;
             return Ok(Message::new(
                 "The offsets for this connector have been reset successfully",
             ));
@@ -780,9 +741,7 @@ impl Herder for StandaloneHerder {
     }
 
     async fn active_topics(&self, name: &str) -> Result<Vec<String>, HerderError> {
-        if !self.worker.config.topic_tracking_enable {
-            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
-        }
+        answers::topic_tracking_allowed(&self.worker, false)?;
         let connectors = self.connectors.lock().await;
         let rt = connectors.get(name).ok_or_else(|| not_found(name))?;
         let topics = rt.active_topics.lock().unwrap_or_else(|e| e.into_inner());
@@ -790,14 +749,7 @@ impl Herder for StandaloneHerder {
     }
 
     async fn reset_active_topics(&self, name: &str) -> Result<(), HerderError> {
-        if !self.worker.config.topic_tracking_enable {
-            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
-        }
-        if !self.worker.config.topic_tracking_allow_reset {
-            return Err(HerderError::Forbidden(
-                "Topic tracking reset is disabled.".into(),
-            ));
-        }
+        answers::topic_tracking_allowed(&self.worker, true)?;
         let connectors = self.connectors.lock().await;
         let rt = connectors.get(name).ok_or_else(|| not_found(name))?;
         rt.active_topics
@@ -820,18 +772,6 @@ impl Herder for StandaloneHerder {
         plugin: &str,
         config: BTreeMap<String, String>,
     ) -> Result<ConfigInfos, HerderError> {
-        let worker = self.worker.clone();
-        let plugin = plugin.to_string();
-        let validated = blocking(Duration::from_secs(30), "validation", move || {
-            validation::validate(&worker, &plugin, &config)
-        })
-        .await?;
-        match validated {
-            Ok(v) => Ok(v.infos),
-            Err(HerderError::BadRequest(message)) if message.starts_with("Failed to find") => {
-                Err(HerderError::NotFound(message))
-            }
-            Err(e) => Err(e),
-        }
+        answers::validate_config(&self.worker, plugin, config).await
     }
 }

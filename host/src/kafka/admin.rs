@@ -75,20 +75,7 @@ impl TopicAdmin {
 
     /// Whether `topic` exists (blocking).
     pub fn topic_exists(&self, topic: &str) -> Result<bool> {
-        match self {
-            TopicAdmin::Kafka(admin) => {
-                let metadata = admin
-                    .inner()
-                    .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
-                    .map_err(|e| {
-                        WorkerError::Kafka(format!("cannot read metadata of topic {topic}: {e}"))
-                    })?;
-                Ok(metadata.topics().iter().any(|t| {
-                    t.name() == topic && t.error().is_none() && !t.partitions().is_empty()
-                }))
-            }
-            TopicAdmin::Embedded(_) => Ok(false),
-        }
+        self.partition_count(topic).map(|n| n.is_some())
     }
 
     /// Creates `topic` unless it exists; true when this call created it (blocking).

@@ -163,29 +163,23 @@ fn balance(
     all: &BTreeSet<Unit>,
 ) -> BTreeMap<String, BTreeSet<Unit>> {
     let mut taken: BTreeSet<&Unit> = BTreeSet::new();
-    let mut result: BTreeMap<String, BTreeSet<Unit>> = BTreeMap::new();
-    for worker in held {
-        let keep: BTreeSet<Unit> = previous
+    // What a worker keeps of its previous units: those still existing, each unit once.
+    let mut keep = |worker: &String| -> BTreeSet<Unit> {
+        previous
             .get(worker)
             .into_iter()
             .flatten()
             .filter(|u| all.contains(*u) && taken.insert(*u))
             .cloned()
-            .collect();
-        result.insert((*worker).clone(), keep);
-    }
+            .collect()
+    };
+    let mut result: BTreeMap<String, BTreeSet<Unit>> = held
+        .iter()
+        .map(|worker| ((*worker).clone(), keep(worker)))
+        .collect();
     let mut loads: Vec<(String, BTreeSet<Unit>)> = live
         .iter()
-        .map(|worker| {
-            let keep: BTreeSet<Unit> = previous
-                .get(worker)
-                .into_iter()
-                .flatten()
-                .filter(|u| all.contains(*u) && taken.insert(*u))
-                .cloned()
-                .collect();
-            ((*worker).clone(), keep)
-        })
+        .map(|worker| ((*worker).clone(), keep(worker)))
         .collect();
     let mut pool: Vec<Unit> = all.iter().filter(|u| !taken.contains(u)).cloned().collect();
     if loads.is_empty() {

@@ -427,31 +427,26 @@ impl DistributedHerder {
         state: &ConfigState,
     ) {
         let status = StatusCell::new(State::Unassigned);
+        let not_started = |status: StatusCell| LocalConnector {
+            raw: raw.clone(),
+            status,
+            started: None,
+        };
         let config = match ConnectorConfig::from_properties(raw.clone()) {
             Ok(config) => Arc::new(config),
             Err(e) => {
                 status.fail(e.to_string());
-                local.connectors.insert(
-                    name.to_string(),
-                    LocalConnector {
-                        raw: raw.clone(),
-                        status,
-                        started: None,
-                    },
-                );
+                local
+                    .connectors
+                    .insert(name.to_string(), not_started(status));
                 return;
             }
         };
         if target == TargetState::Stopped {
             status.set(State::Stopped);
-            local.connectors.insert(
-                name.to_string(),
-                LocalConnector {
-                    raw: raw.clone(),
-                    status,
-                    started: None,
-                },
-            );
+            local
+                .connectors
+                .insert(name.to_string(), not_started(status));
             return;
         }
         log::info!("starting connector {name}");

@@ -11,16 +11,16 @@ use super::status_log::{StatusBoard, StatusKey};
 use super::{read, task_ids, Described, DistributedHerder};
 use crate::config::Properties;
 use crate::herder::runtime::{blocking, connector_type, internal, not_found};
-use crate::herder::sink_offsets;
 use crate::herder::validation::{self, mask};
+use crate::herder::{answers, sink_offsets};
 use crate::kafka::group_offsets;
-use crate::worker::offsets::json_to_source_map;
 use async_trait::async_trait;
 use kconnect_plugin_api::PluginKind;
 use kconnect_rest::entities::*;
 use kconnect_rest::{Herder, HerderError};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 fn rest_state(text: &str) -> State {
@@ -37,8 +37,6 @@ fn rest_state(text: &str) -> State {
 fn kind_type(kind: Option<PluginKind>) -> ConnectorType {
     kind.map_or(ConnectorType::Unknown, connector_type)
 }
-
-const STOPPED_FIRST: &str = "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint";
 
 impl DistributedHerder {
     fn require_joined(&self) -> Result<(), HerderError> {
@@ -179,7 +177,7 @@ impl DistributedHerder {
         self.write(records).await
     }
 
-    /// Runs `f` on a sink connector's consumer group, off the async threads.
+    /// Runs `f` on a sink connector's consumer group.
     async fn sink_group<T: Send + 'static>(
         &self,
         raw: Properties,
@@ -193,25 +191,13 @@ impl DistributedHerder {
     ) -> Result<T, HerderError> {
         let config = crate::config::ConnectorConfig::from_properties(raw)
             .map_err(|e| HerderError::BadRequest(e.to_string()))?;
-        let subscription = config
-            .subscription()
-            .map_err(|e| HerderError::BadRequest(e.to_string()))?;
-        let worker = self.worker.clone();
-        blocking(
-            Duration::from_secs(30),
-            "consumer group offsets",
-            move || f(&worker.clients, &config.sink_group_id(), &subscription),
-        )
-        .await?
-        .map_err(internal)
+        answers::sink_group(&self.worker, Arc::new(config), f).await
     }
 
     fn require_stopped(name: &str, state: &ConfigState) -> Result<(), HerderError> {
         let no_tasks = state.tasks.get(name).is_none_or(Vec::is_empty);
         if state.target(name) != TargetState::Stopped || !no_tasks {
-            return Err(HerderError::BadRequest(
-                STOPPED_FIRST.replace("{name}", name),
-            ));
+            return Err(answers::not_stopped(name));
         }
         Ok(())
     }
@@ -220,13 +206,7 @@ impl DistributedHerder {
 #[async_trait]
 impl Herder for DistributedHerder {
     async fn server_info(&self) -> ServerInfo {
-        ServerInfo {
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            commit: option_env!("KCONNECT_COMMIT")
-                .unwrap_or("unknown")
-                .to_string(),
-            kafka_cluster_id: self.cluster_id.get().cloned().unwrap_or_default(),
-        }
+        answers::server_info(self.cluster_id.get())
     }
 
     async fn health(&self) -> Health {
@@ -444,11 +424,7 @@ impl Herder for DistributedHerder {
         let state = self.existing(name).await?;
         let raw = state.connectors[name].clone();
         if self.describe(name, &raw).await.kind == Some(PluginKind::Sink) {
-            let offsets = self
-                .sink_group(raw, |clients, group, subscription| {
-                    group_offsets::read(clients, group, subscription)
-                })
-                .await?;
+            let offsets = self.sink_group(raw, group_offsets::read).await?;
             return Ok(sink_offsets::to_rest(offsets));
         }
         let store = self.cluster.offsets.clone();
@@ -487,17 +463,7 @@ impl Herder for DistributedHerder {
             })
             .await?;
         } else {
-            let mut changes = Vec::new();
-            for entry in offsets.offsets {
-                let partition = json_to_source_map(&serde_json::Value::Object(entry.partition))
-                    .ok_or_else(|| {
-                        HerderError::BadRequest("partition must be a JSON object".into())
-                    })?;
-                let offset = entry
-                    .offset
-                    .and_then(|o| json_to_source_map(&serde_json::Value::Object(o)));
-                changes.push((partition, offset));
-            }
+            let changes = answers::source_offset_changes(offsets)?;
             let store = self.cluster.offsets.clone();
             let name = name.to_string();
             blocking(Duration::from_secs(35), "writing offsets", move || {
@@ -535,9 +501,7 @@ impl Herder for DistributedHerder {
     }
 
     async fn active_topics(&self, name: &str) -> Result<Vec<String>, HerderError> {
-        if !self.worker.config.topic_tracking_enable {
-            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
-        }
+        answers::topic_tracking_allowed(&self.worker, false)?;
         self.existing(name).await?;
         // The topics seen by this worker's tasks of the connector.
         let local = self.local.lock().await;
@@ -555,14 +519,7 @@ impl Herder for DistributedHerder {
     }
 
     async fn reset_active_topics(&self, name: &str) -> Result<(), HerderError> {
-        if !self.worker.config.topic_tracking_enable {
-            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
-        }
-        if !self.worker.config.topic_tracking_allow_reset {
-            return Err(HerderError::Forbidden(
-                "Topic tracking reset is disabled.".into(),
-            ));
-        }
+        answers::topic_tracking_allowed(&self.worker, true)?;
         self.existing(name).await?;
         let local = self.local.lock().await;
         if let Some(topics) = local.active_topics.get(name) {
@@ -584,18 +541,6 @@ impl Herder for DistributedHerder {
         plugin: &str,
         config: BTreeMap<String, String>,
     ) -> Result<ConfigInfos, HerderError> {
-        let worker = self.worker.clone();
-        let plugin = plugin.to_string();
-        let validated = blocking(Duration::from_secs(30), "validation", move || {
-            validation::validate(&worker, &plugin, &config)
-        })
-        .await?;
-        match validated {
-            Ok(v) => Ok(v.infos),
-            Err(HerderError::BadRequest(message)) if message.starts_with("Failed to find") => {
-                Err(HerderError::NotFound(message))
-            }
-            Err(e) => Err(e),
-        }
+        answers::validate_config(&self.worker, plugin, config).await
     }
 }
