@@ -57,8 +57,15 @@ impl StatusKey {
     }
 }
 
-fn newer_or_same_writer(old: Option<&StatusValue>, new: &StatusValue) -> bool {
-    old.is_none_or(|old| new.generation >= old.generation || new.worker_id == old.worker_id)
+/// Whether `new` replaces `old`. A worker reports UNASSIGNED only for a unit it just stopped
+/// because it lost it, possibly after the new owner reported it, possibly under a later
+/// generation (a worker that was frozen catches up several at once): that report never hides
+/// another worker's. Otherwise a later generation, or the same writer, wins.
+fn replaces(old: Option<&StatusValue>, new: &StatusValue) -> bool {
+    old.is_none_or(|old| {
+        new.worker_id == old.worker_id
+            || (new.state != "UNASSIGNED" && new.generation >= old.generation)
+    })
 }
 
 impl StatusBoard {
@@ -92,12 +99,12 @@ impl StatusBoard {
                 self.tasks.remove(&task);
             }
             (StatusKey::Connector(name), Some(v)) => {
-                if newer_or_same_writer(self.connectors.get(&name), &v) {
+                if replaces(self.connectors.get(&name), &v) {
                     self.connectors.insert(name, v);
                 }
             }
             (StatusKey::Task(task), Some(v)) => {
-                if newer_or_same_writer(self.tasks.get(&task), &v) {
+                if replaces(self.tasks.get(&task), &v) {
                     self.tasks.insert(task, v);
                 }
             }
@@ -143,7 +150,19 @@ mod tests {
             Some(&value("UNASSIGNED", "old:1", 4)),
             Instant::now(),
         );
+        // A worker that was frozen catches up to a later generation before it reports.
+        board.apply(
+            "status-task-c-0",
+            Some(&value("UNASSIGNED", "old:1", 9)),
+            Instant::now(),
+        );
+        board.apply(
+            "status-task-c-0",
+            Some(&value("RUNNING", "old:1", 3)),
+            Instant::now(),
+        );
         assert_eq!(board.tasks[&("c".into(), 0)].state, "RUNNING");
+        assert_eq!(board.tasks[&("c".into(), 0)].worker_id, "new:1");
         board.apply(
             "status-task-c-0",
             Some(&value("FAILED", "new:1", 5)),
