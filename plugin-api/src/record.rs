@@ -4,8 +4,9 @@
 //! records handed over whole: crossing the plugin boundary moves one pointer, not each field.
 
 use crate::data::{SchemaRef, Value};
-use abi_stable::std_types::{ROption, RString, RVec, Tuple2};
+use abi_stable::std_types::{RArc, ROption, RString, RVec, Tuple2};
 use abi_stable::StableAbi;
+use std::fmt;
 
 /// A record header: a key and a value with an optional schema.
 #[repr(C)]
@@ -66,18 +67,36 @@ impl ConnectRecord {
     }
 }
 
+type SourceEntries = RVec<Tuple2<RString, Value>>;
+
 /// An ordered map with string keys: a source partition or a source offset.
 ///
 /// Kafka Connect stores these as JSON, so values should be primitives (strings, numbers, booleans).
+///
+/// A map made [`shared`](SourceMap::shared) keeps its entries behind a reference count, so that
+/// cloning it costs no allocation: a source partition, which every record of a source repeats,
+/// is best built once, shared, and cloned into each record. Changing a shared map copies its
+/// entries first (the other clones keep theirs). Shared or not, two maps are equal when their
+/// entries are.
 #[repr(C)]
-#[derive(StableAbi, Clone, Debug, PartialEq, Default)]
+#[derive(StableAbi, Clone, Default)]
 pub struct SourceMap {
-    pub entries: RVec<Tuple2<RString, Value>>,
+    /// The entries of a map that is not shared; empty when `shared` holds them.
+    owned: SourceEntries,
+    shared: ROption<RArc<SourceEntries>>,
 }
 
 impl SourceMap {
     pub fn new() -> SourceMap {
         SourceMap::default()
+    }
+
+    /// A map holding `entries` as they are (keys are expected to be distinct).
+    pub fn from_entries(entries: RVec<Tuple2<RString, Value>>) -> SourceMap {
+        SourceMap {
+            owned: entries,
+            shared: ROption::RNone,
+        }
     }
 
     /// Builder-style insert.
@@ -86,24 +105,75 @@ impl SourceMap {
         self
     }
 
-    /// Sets `key`, replacing an earlier value.
+    /// The same map with its entries behind a reference count: its clones share them.
+    pub fn shared(self) -> SourceMap {
+        match self.shared {
+            ROption::RSome(_) => self,
+            ROption::RNone => SourceMap {
+                owned: RVec::new(),
+                shared: ROption::RSome(RArc::new(self.owned)),
+            },
+        }
+    }
+
+    /// Whether clones of this map share its entries.
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// Sets `key`, replacing an earlier value. A shared map gets its own copy of the entries.
     pub fn insert(&mut self, key: &str, value: Value) {
-        match self.entries.iter_mut().find(|e| e.0 == key) {
+        if let ROption::RSome(shared) = std::mem::replace(&mut self.shared, ROption::RNone) {
+            self.owned = (*shared).clone();
+        }
+        match self.owned.iter_mut().find(|e| e.0 == key) {
             Some(entry) => entry.1 = value,
-            None => self.entries.push(Tuple2(key.into(), value)),
+            None => self.owned.push(Tuple2(key.into(), value)),
+        }
+    }
+
+    /// The entries, in insertion order.
+    pub fn entries(&self) -> &[Tuple2<RString, Value>] {
+        match &self.shared {
+            ROption::RSome(shared) => shared.as_slice(),
+            ROption::RNone => self.owned.as_slice(),
         }
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries.iter().find(|e| e.0 == key).map(|e| &e.1)
+        self.entries().iter().find(|e| e.0 == key).map(|e| &e.1)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries().is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries().len()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.entries.iter().map(|e| (e.0.as_str(), &e.1))
+        self.entries().iter().map(|e| (e.0.as_str(), &e.1))
+    }
+}
+
+impl PartialEq for SourceMap {
+    fn eq(&self, other: &SourceMap) -> bool {
+        // Clones of one shared map hold the same entries: no need to compare them.
+        if let (ROption::RSome(a), ROption::RSome(b)) = (&self.shared, &other.shared) {
+            if std::ptr::eq::<SourceEntries>(&**a, &**b) {
+                return true;
+            }
+        }
+        self.entries() == other.entries()
+    }
+}
+
+impl fmt::Debug for SourceMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.entries().iter().map(|e| (e.0.as_str(), &e.1)))
+            .finish()
     }
 }
 
@@ -184,4 +254,55 @@ impl TopicPartition {
 pub struct PartitionOffset {
     pub partition: TopicPartition,
     pub offset: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clones_of_a_shared_map_share_its_entries() {
+        let partition = SourceMap::new()
+            .with("filename", "/var/log/app.log")
+            .shared();
+        let clone = partition.clone();
+        assert!(clone.is_shared());
+        assert!(std::ptr::eq(partition.entries(), clone.entries()));
+        assert_eq!(
+            clone.get("filename"),
+            Some(&Value::from("/var/log/app.log"))
+        );
+        assert_eq!(clone.len(), 1);
+    }
+
+    #[test]
+    fn equality_ignores_whether_a_map_is_shared() {
+        let owned = SourceMap::new().with("f", "a").with("n", 1i64);
+        let shared = owned.clone().shared();
+        assert_eq!(owned, shared);
+        assert_eq!(shared, owned);
+        assert_ne!(
+            shared,
+            SourceMap::new().with("f", "a").with("n", 2i64).shared()
+        );
+        assert_eq!(format!("{owned:?}"), format!("{shared:?}"));
+        assert_eq!(
+            SourceMap::from_entries(owned.entries().iter().cloned().collect()),
+            shared
+        );
+    }
+
+    #[test]
+    fn changing_a_shared_map_leaves_its_clones_alone() {
+        let shared = SourceMap::new().with("f", "a").shared();
+        let mut changed = shared.clone();
+        changed.insert("f", Value::from("b"));
+        changed.insert("g", Value::from(true));
+        assert!(!changed.is_shared());
+        assert_eq!(shared.get("f"), Some(&Value::from("a")));
+        assert_eq!(shared.get("g"), None);
+        let keys: Vec<&str> = changed.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["f", "g"]);
+        assert_eq!(changed.get("f"), Some(&Value::from("b")));
+    }
 }

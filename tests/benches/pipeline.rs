@@ -14,12 +14,19 @@
 //! and the fastest attempt counts (the machine is shared; the producer phases last about a
 //! second), with the slowest rate shown too.
 //!
+//! Transformations (issue #6): the datagen source (`pageviews` records: a STRUCT value with a
+//! schema, keyed by a string) runs with the String converter twice, plain and through the chain
+//! InsertField$Value (a static field) → ReplaceField$Value (a rename) → RegexRouter (a new topic),
+//! which does work on every record; the chain's cost is the ratio of the two rates. Both phases
+//! use the same source so that only the chain differs: FileStream lines are strings, which
+//! InsertField and ReplaceField refuse.
+//!
 //! Every wait is bounded, and the broker and the workers are killed when their handles drop, so
 //! the run ends by itself. `KCONNECT_BENCH_RECORDS=N` runs with fewer records for a quick try.
 
 use kconnect_tests::{
     broker_pid, build_release, cpu_time, free_port, peak_rss_kib, standalone_worker_from,
-    worker_pid, write_file, Broker, ReleaseBuild, Worker,
+    target_dir, worker_pid, workspace_root, write_file, Broker, ReleaseBuild, Worker,
 };
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -31,6 +38,7 @@ use rdkafka::{ClientContext, Message};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -51,6 +59,19 @@ const RSS_TARGET_KIB: u64 = 64 * 1024;
 /// Each phase runs this many times and the fastest attempt counts: the machine is shared, and
 /// a short phase (the producers take about a second) is easily slowed by a neighbour.
 const ATTEMPTS: usize = 3;
+/// The least acceptable ratio of the datagen pipeline with the transformation chain to the same
+/// pipeline without it.
+const TRANSFORMS_TARGET_RATIO: f64 = 0.8;
+/// The chain of the transformation phase; every record goes through all three.
+const TRANSFORM_CHAIN: &str = "transforms=insert,rename,route\n\
+    transforms.insert.type=org.apache.kafka.connect.transforms.InsertField$Value\n\
+    transforms.insert.static.field=origin\n\
+    transforms.insert.static.value=bench\n\
+    transforms.rename.type=org.apache.kafka.connect.transforms.ReplaceField$Value\n\
+    transforms.rename.renames=pageid:page\n\
+    transforms.route.type=org.apache.kafka.connect.transforms.RegexRouter\n\
+    transforms.route.regex=bench-datagen-(.*)\n\
+    transforms.route.replacement=bench-routed-$1\n";
 
 type Outcome = Result<Measurement, String>;
 
@@ -62,12 +83,15 @@ fn main() {
         .unwrap_or(DEFAULT_RECORDS);
     eprintln!("building the release worker and file plugin…");
     let built = build_release();
+    eprintln!("building the release datagen plugin…");
+    let datagen_plugin = build_datagen_plugin();
     let dir = tempfile::tempdir().expect("temporary directory");
     let input = dir.path().join("input.txt");
     write_input(&input, records);
     let broker = Broker::start();
     let bench = Bench {
         built,
+        datagen_plugin: datagen_plugin.as_ref().ok().cloned(),
         dir: dir.path(),
         broker: &broker,
         records,
@@ -108,9 +132,27 @@ fn main() {
             sink,
         });
     }
+    let transforms = match &datagen_plugin {
+        Ok(_) => {
+            let plain = best_of("Datagen String", |attempt| {
+                bench.datagen_run(Chain::Without, attempt)
+            });
+            let chained = match &plain {
+                Ok(_) => best_of("Datagen String + 3 transforms", |attempt| {
+                    bench.datagen_run(Chain::With, attempt)
+                }),
+                Err(_) => Err("skipped: the datagen run without transforms failed".to_string()),
+            };
+            TransformRun { plain, chained }
+        }
+        Err(e) => TransformRun {
+            plain: Err(e.clone()),
+            chained: Err(e.clone()),
+        },
+    };
     drop(broker);
 
-    let failed = report(records, &raw_produce, &raw_consume, &runs);
+    let failed = report(records, &raw_produce, &raw_consume, &runs, &transforms);
     drop(dir);
     if failed {
         std::process::exit(1);
@@ -168,6 +210,45 @@ struct Run {
     /// fast a topic reads back depends on how it was written (tansu serves it batch by batch).
     raw_read: Outcome,
     sink: Outcome,
+}
+
+/// With or without the transformation chain.
+#[derive(Clone, Copy)]
+enum Chain {
+    Without,
+    With,
+}
+
+impl Chain {
+    fn name(self) -> &'static str {
+        match self {
+            Chain::Without => "plain",
+            Chain::With => "chain",
+        }
+    }
+
+    /// The topic the source writes, and the one its records land in.
+    fn topics(self, attempt: usize) -> (String, String) {
+        let written = format!("bench-datagen-{}-{attempt}", self.name());
+        let landed = match self {
+            Chain::Without => written.clone(),
+            Chain::With => format!("bench-routed-{}-{attempt}", self.name()),
+        };
+        (written, landed)
+    }
+
+    fn config(self) -> &'static str {
+        match self {
+            Chain::Without => "",
+            Chain::With => TRANSFORM_CHAIN,
+        }
+    }
+}
+
+/// The two datagen phases.
+struct TransformRun {
+    plain: Outcome,
+    chained: Outcome,
 }
 
 /// What one phase took.
@@ -287,6 +368,7 @@ struct Usage {
 
 struct Bench<'a> {
     built: &'a ReleaseBuild,
+    datagen_plugin: Option<PathBuf>,
     dir: &'a Path,
     broker: &'a Broker,
     records: usize,
@@ -440,9 +522,10 @@ impl Bench<'_> {
     ) -> PathBuf {
         let plugins = self.dir.join("plugins");
         std::fs::create_dir_all(&plugins).expect("plugins dir");
-        let plugin = &self.built.file_plugin;
-        std::fs::copy(plugin, plugins.join(plugin.file_name().expect("name")))
-            .expect("copy the release file plugin");
+        for plugin in std::iter::once(&self.built.file_plugin).chain(&self.datagen_plugin) {
+            std::fs::copy(plugin, plugins.join(plugin.file_name().expect("name")))
+                .expect("copy a release plugin");
+        }
         write_file(
             self.dir,
             &format!("{run}-worker.properties"),
@@ -467,35 +550,74 @@ impl Bench<'_> {
                 input.display()
             ),
         );
-        // Done is when the stored position covers the whole file: the worker stores a position
-        // only once the broker acknowledged every record before it. When the records landed is
-        // told by the topic's high watermark, which moves with every appended batch; it cannot
-        // count them, since tansu 0.6 answers the last batch's base offset + 1.
+        // Done is when the stored position covers the whole file.
         let offsets_file = self.dir.join(format!("{run}.offsets"));
+        let probe = self.source_probe(&offsets_file, "position", LINE_BYTES as u64 + 1, &topic)?;
+        self.worker_run(&run, format, SOURCE_OFFSET_FLUSH_MS, &connector, probe)
+    }
+
+    /// A datagen source writing `pageviews` records, through the transformation chain or not.
+    fn datagen_run(&self, chain: Chain, attempt: usize) -> Outcome {
+        let run = format!("datagen-{}-{attempt}", chain.name());
+        let (topic, landed_topic) = chain.topics(attempt);
+        let connector = write_file(
+            self.dir,
+            &format!("{run}.properties"),
+            &format!(
+                "name=bench-{run}\nconnector.class=io.kconnect.datagen.DatagenConnector\ntasks.max=1\n\
+                 kafka.topic={topic}\nquickstart=pageviews\nmax.interval=0\niterations={}\n\
+                 random.seed=1\nbatch.size={SOURCE_BATCH_SIZE}\n{}",
+                self.records,
+                chain.config()
+            ),
+        );
+        // The stored offset is the count of records generated (datagen's `iteration`).
+        let offsets_file = self.dir.join(format!("{run}.offsets"));
+        let probe = self.source_probe(&offsets_file, "iteration", 1, &landed_topic)?;
+        self.worker_run(
+            &run,
+            Format::String,
+            SOURCE_OFFSET_FLUSH_MS,
+            &connector,
+            probe,
+        )
+    }
+
+    /// A source run is done when the stored offset `field` (divided by `per_record`) covers
+    /// every record: the worker stores an offset only once the broker acknowledged every record
+    /// before it. When the records landed is told by the high watermark of `topic`, which moves
+    /// with every appended batch; it cannot count them, since tansu 0.6 answers the last
+    /// batch's base offset + 1.
+    fn source_probe<'p>(
+        &self,
+        offsets_file: &'p Path,
+        field: &'p str,
+        per_record: u64,
+        topic: &'p str,
+    ) -> Result<impl FnMut() -> Probe + 'p, String> {
         let watcher: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", self.broker.bootstrap())
             .create()
             .map_err(|e| format!("watermark client: {e}"))?;
-        let mut stored_lines = 0;
-        let probe = || {
-            if let Some(position) = stored_position(&offsets_file) {
-                stored_lines = position as usize / (LINE_BYTES + 1);
+        let mut stored_records = 0;
+        Ok(move || {
+            if let Some(offset) = stored_offset(offsets_file, field) {
+                stored_records = (offset / per_record) as usize;
             }
             // Before the worker creates the topic there is no watermark: nothing landed yet. The
             // client keeps the topic's absence in its metadata cache, so a miss asks again.
-            let high_watermark = match watcher.fetch_watermarks(&topic, 0, WATERMARK_TIMEOUT) {
+            let high_watermark = match watcher.fetch_watermarks(topic, 0, WATERMARK_TIMEOUT) {
                 Ok((_, high)) => high.max(0) as u64,
                 Err(_) => {
-                    let _ = watcher.fetch_metadata(Some(&topic), WATERMARK_TIMEOUT);
+                    let _ = watcher.fetch_metadata(Some(topic), WATERMARK_TIMEOUT);
                     0
                 }
             };
             Probe {
-                done: stored_lines,
+                done: stored_records,
                 landed: high_watermark,
             }
-        };
-        self.worker_run(&run, format, SOURCE_OFFSET_FLUSH_MS, &connector, probe)
+        })
     }
 
     fn sink_run(&self, format: Format, attempt: usize) -> Outcome {
@@ -592,16 +714,34 @@ impl Bench<'_> {
     }
 }
 
-/// The largest `position` in a standalone worker's offsets file (none while it is missing or
-/// being rewritten).
-fn stored_position(offsets_file: &Path) -> Option<u64> {
+/// The largest value of the offset field `field` in a standalone worker's offsets file (none
+/// while it is missing or being rewritten).
+fn stored_offset(offsets_file: &Path, field: &str) -> Option<u64> {
     let text = std::fs::read_to_string(offsets_file).ok()?;
     let entries: serde_json::Value = serde_json::from_str(&text).ok()?;
     entries
         .as_array()?
         .iter()
-        .filter_map(|entry| entry.get(1)?.get("position")?.as_u64())
+        .filter_map(|entry| entry.get(1)?.get(field)?.as_u64())
         .max()
+}
+
+/// Builds the datagen plugin in release mode (the shared release build has only the worker and
+/// the file plugin).
+fn build_datagen_plugin() -> Result<PathBuf, String> {
+    let status = Command::new(env!("CARGO"))
+        .current_dir(workspace_root())
+        .args(["build", "-q", "--release", "-p", "kconnect-datagen-plugin"])
+        .status()
+        .map_err(|e| format!("cargo build of the datagen plugin: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "cargo build of the datagen plugin failed with {status}"
+        ));
+    }
+    Ok(target_dir()
+        .join("release")
+        .join("libkconnect_datagen_plugin.so"))
 }
 
 /// Runs `attempt` [`ATTEMPTS`] times and keeps the fastest, with the slowest rate and the
@@ -709,7 +849,13 @@ fn verdict(pass: bool) -> &'static str {
 }
 
 /// Prints the table and the target lines; true when a phase failed outright.
-fn report(records: usize, raw_produce: &Outcome, raw_consume: &Outcome, runs: &[Run]) -> bool {
+fn report(
+    records: usize,
+    raw_produce: &Outcome,
+    raw_consume: &Outcome,
+    runs: &[Run],
+    transforms: &TransformRun,
+) -> bool {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load: Vec<&str> = load.split_whitespace().take(3).collect();
@@ -747,6 +893,8 @@ fn report(records: usize, raw_produce: &Outcome, raw_consume: &Outcome, runs: &[
             &run.sink,
         );
     }
+    row("Datagen String → topic", &transforms.plain);
+    row("Datagen String + 3 transforms", &transforms.chained);
     println!();
     let ratio = |m: &Outcome, c: &Outcome| match (m, c) {
         (Ok(m), Ok(c)) => Some(m.rate() / c.rate()),
@@ -793,5 +941,35 @@ fn report(records: usize, raw_produce: &Outcome, raw_consume: &Outcome, runs: &[
             }
         }
     }
+    let ratio_to_plain = ratio(&transforms.chained, &transforms.plain);
+    match ratio_to_plain {
+        Some(r) => println!(
+            "{:<12} {r:>5.2} × {:<30} (target ≥ {TRANSFORMS_TARGET_RATIO:.1})  {}   ({} raw producer)",
+            "transforms",
+            "datagen without transforms",
+            verdict(r >= TRANSFORMS_TARGET_RATIO),
+            ratio(&transforms.chained, raw_produce)
+                .map_or("-".to_string(), |r| format!("{r:.2} ×")),
+        ),
+        None => println!("{:<12} no ratio: a phase failed", "transforms"),
+    }
+    for (what, outcome) in [
+        ("datagen", &transforms.plain),
+        ("transforms", &transforms.chained),
+    ] {
+        if let Ok(Measurement {
+            worker_peak_rss_kib: Some(kib),
+            ..
+        }) = outcome
+        {
+            println!(
+                "{what:<12} peak RSS {:>5.1} MiB{:<22} (target ≤ 64 MiB)  {}",
+                *kib as f64 / 1024.0,
+                "",
+                verdict(*kib <= RSS_TARGET_KIB)
+            );
+        }
+    }
+    failed |= transforms.plain.is_err() || transforms.chained.is_err();
     failed
 }

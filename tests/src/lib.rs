@@ -405,3 +405,136 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
         .parse()
         .ok()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Distributed mode (tests/distributed.rs): workers of one group sharing a broker, REST calls.
+// ---------------------------------------------------------------------------------------------
+
+impl Worker {
+    /// Starts `kconnect distributed <worker>` with logs to `dir/worker-<port>-<test pid>.log`
+    /// (appended to, so a worker restarted on the same port keeps one log).
+    pub fn distributed(dir: &Path, worker_config: &Path, rest_port: u16) -> Worker {
+        distributed_worker_from(&build().kconnect, dir, worker_config, rest_port)
+    }
+
+    /// The id statuses show for this worker: `host:port` of its advertised REST URL, as
+    /// [`distributed_worker_properties`] advertises it.
+    pub fn worker_id(&self) -> String {
+        format!("127.0.0.1:{}", self.rest_port)
+    }
+}
+
+/// Starts `<kconnect> distributed <worker>` like [`Worker::distributed`], from any binary.
+pub fn distributed_worker_from(
+    kconnect: &Path,
+    dir: &Path,
+    worker_config: &Path,
+    rest_port: u16,
+) -> Worker {
+    let log = dir.join(format!("worker-{rest_port}-{}.log", std::process::id()));
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .expect("log file");
+    let child = Command::new(kconnect)
+        .arg("distributed")
+        .arg(worker_config)
+        .current_dir(dir)
+        .env("KCONNECT_LOG", "info")
+        .stdout(log_file.try_clone().expect("log"))
+        .stderr(log_file)
+        .spawn()
+        .expect("kconnect starts");
+    Worker {
+        child: Some(child),
+        rest_port,
+        log,
+    }
+}
+
+/// A distributed worker config for tests, written to `dir/worker.properties` with the plugins
+/// copied to `dir/plugins`: group `group`, its three topics named `<group>-configs`,
+/// `<group>-offsets` and `<group>-status` (replication 1, as the test broker has one node), REST
+/// on `127.0.0.1:<rest_port>` advertised as such. Timings (`session.timeout.ms`…) go in `extra`,
+/// one `key=value` a line: each key must appear once.
+pub fn distributed_worker_properties(
+    dir: &Path,
+    bootstrap: &str,
+    group: &str,
+    rest_port: u16,
+    extra: &str,
+) -> PathBuf {
+    let plugins = dir.join("plugins");
+    std::fs::create_dir_all(&plugins).expect("plugins dir");
+    let built = build();
+    for so in [&built.file_plugin, &built.testing_plugin] {
+        let _ = std::fs::copy(so, plugins.join(so.file_name().expect("name")));
+    }
+    write_file(
+        dir,
+        "worker.properties",
+        &format!(
+            "bootstrap.servers={bootstrap}
+group.id={group}
+key.converter=org.apache.kafka.connect.json.JsonConverter
+value.converter=org.apache.kafka.connect.json.JsonConverter
+key.converter.schemas.enable=true
+value.converter.schemas.enable=true
+config.storage.topic={group}-configs
+offset.storage.topic={group}-offsets
+status.storage.topic={group}-status
+config.storage.replication.factor=1
+offset.storage.replication.factor=1
+status.storage.replication.factor=1
+offset.storage.partitions=3
+status.storage.partitions=3
+offset.flush.interval.ms=1000
+listeners=http://127.0.0.1:{rest_port}
+rest.advertised.host.name=127.0.0.1
+rest.advertised.port={rest_port}
+plugin.path={}
+{extra}
+",
+            plugins.display()
+        ),
+    )
+}
+
+/// One HTTP call: the status and the JSON body (`Null` when the body is not JSON). Panics only
+/// when no HTTP answer came at all (connection refused, timeout).
+pub fn rest_call(
+    method: &str,
+    url: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    match try_rest_call(method, url, body) {
+        Ok(answer) => answer,
+        Err(e) => panic!("{method} {url}: {e}"),
+    }
+}
+
+/// [`rest_call`] that reports transport errors (a worker killed or not listening yet) instead of
+/// panicking.
+pub fn try_rest_call(
+    method: &str,
+    url: &str,
+    body: Option<serde_json::Value>,
+) -> Result<(u16, serde_json::Value), String> {
+    let request = ureq::request(method, url).timeout(Duration::from_secs(30));
+    let response = match body {
+        Some(b) => request.send_json(b),
+        None => request.call(),
+    };
+    let response = match response {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => return Err(e.to_string()),
+    };
+    let status = response.status();
+    let text = response.into_string().unwrap_or_default();
+    Ok((
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    ))
+}

@@ -1,6 +1,17 @@
 //! A source task, top to bottom: poll → transforms → converters → producer, with source offsets
 //! stored only after the broker acknowledged every record up to them.
 //!
+//! Threads: the plugin's `poll` and the transformations run on a poller thread of its own, one
+//! batch ahead of the task thread, which converts and produces (and serves the producer's
+//! acknowledgements). Records are thus changed and freed on the thread where the plugin
+//! allocated them: glibc frees memory of another thread's arena under that arena's lock, which
+//! the two threads would otherwise contend for.
+//! The two hand batches over a channel of one slot, so at most three batches are in the works at
+//! a time (being polled, waiting, being sent); sent batches go back to the poller to be freed
+//! there, on the thread where the plugin allocated them. While the task runs only the poller
+//! calls the task object (its `commit` is requested through a flag and called between two
+//! polls); `stop` and the last `commit` come from the task thread once the poller has ended.
+//!
 //! Offsets: each polled batch gets an id (the producer's delivery opaque). A batch's offsets —
 //! the last one per source partition — become committable once all of its records and of every
 //! earlier batch are acknowledged. One delivery failure fails the task and its batch's offsets are
@@ -14,6 +25,7 @@ use super::{HostTaskContext, TaskEnv};
 use crate::config::connector::Tolerance;
 use crate::error::{Result, WorkerError};
 use crate::kafka::admin::TopicSpec;
+use abi_stable::std_types::RVec;
 use kconnect_loader::SourceTaskHandle;
 use kconnect_plugin_api::record::SourceMap;
 use kconnect_plugin_api::{ConnectRecord, SourceRecord};
@@ -24,11 +36,45 @@ use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const POLL_TIMEOUT: Duration = Duration::from_millis(500);
 const TOPIC_RECHECK: Duration = Duration::from_secs(10);
+/// How long the task thread waits for the next batch before it serves acknowledgements again.
+const BATCH_WAIT: Duration = Duration::from_millis(50);
+/// The longest the poller sleeps (paused, or backing off) before it looks at the controls again.
+const POLLER_NAP: Duration = Duration::from_millis(100);
+
+/// What the poller thread hands to the task thread: a batch, or the error that ends the task.
+type Polled = Result<PolledBatch>;
+
+/// A polled batch, through the transformation chain.
+struct PolledBatch {
+    /// The records, transformed in place.
+    records: RVec<SourceRecord>,
+    /// The records the chain did not pass on, by increasing index.
+    exceptions: Vec<(usize, Exception)>,
+}
+
+/// A record the transformation chain did not pass on.
+enum Exception {
+    /// A transformation dropped it.
+    Dropped,
+    /// A transformation failed. The batch holds the record as polled when errors are tolerated
+    /// (for the error report: keeping it costs a clone per record), else an empty one.
+    Failed { failure: Failure, kept: bool },
+}
+
+/// Requests from the task thread to the poller thread.
+#[derive(Default)]
+struct PollerControl {
+    /// The task thread is done (stopping or failed): the poller ends after its current poll.
+    halt: AtomicBool,
+    /// Offsets were stored: the poller calls the task's `commit` before its next poll.
+    commit_due: AtomicBool,
+}
 
 struct Batch {
     id: u64,
@@ -110,6 +156,24 @@ impl OffsetTracker {
     }
 }
 
+/// Notes record `index` as the last of its source partition in `last_of_partition` (indexes
+/// into `batch`, one per partition). A batch usually holds one partition: one comparison.
+fn note_last_of_partition(
+    last_of_partition: &mut Vec<usize>,
+    batch: &[SourceRecord],
+    index: usize,
+) {
+    let partition = &batch[index].source_partition;
+    match last_of_partition
+        .iter_mut()
+        .rev()
+        .find(|last| batch[**last].source_partition == *partition)
+    {
+        Some(last) => *last = index,
+        None => last_of_partition.push(index),
+    }
+}
+
 /// Sets `partition`'s offset in a short list, replacing an earlier one.
 fn set_latest(offsets: &mut Vec<(SourceMap, SourceMap)>, partition: SourceMap, offset: SourceMap) {
     match offsets.iter_mut().rev().find(|(p, _)| *p == partition) {
@@ -146,7 +210,10 @@ impl ProducerContext for AckContext {
         });
         if error.is_none() {
             self.metrics.records_out.fetch_add(1, Ordering::Relaxed);
-            if self.broker_trouble.swap(false, Ordering::AcqRel) {
+            // A load first: a swap per acknowledgement would write the shared line every time.
+            if self.broker_trouble.load(Ordering::Relaxed)
+                && self.broker_trouble.swap(false, Ordering::AcqRel)
+            {
                 self.status.warn(None);
             }
         }
@@ -175,12 +242,14 @@ pub fn run(env: TaskEnv, handle: SourceTaskHandle) {
 struct Pipeline<'a> {
     env: &'a TaskEnv,
     converters: Converters,
-    transforms: TransformChain,
     /// Polled from this thread (delivery callbacks run here): a polling thread per task would
     /// cost a thread and, in rdkafka, spin for the last millisecond of every poll interval.
     producer: BaseProducer<AckContext>,
     tracker: Arc<Mutex<OffsetTracker>>,
     known_topics: HashSet<String>,
+    /// The topic of the previous record once known to exist (consecutive records usually share
+    /// one), so that most records skip the hash lookup; empty when there is none.
+    last_topic: String,
     topics_checked_at: Instant,
     topic_spec: TopicSpec,
     key_buf: Vec<u8>,
@@ -202,13 +271,14 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
             status: env.status.clone(),
             broker_trouble: AtomicBool::new(false),
         })?;
+    let mut transforms = crate::herder::transforms_for(worker, &connector.raw)?;
     let mut pipeline = Pipeline {
         env,
         converters: Converters::for_connector(worker, connector)?,
-        transforms: crate::herder::transforms_for(worker, &connector.raw)?,
         producer,
         tracker,
         known_topics: HashSet::new(),
+        last_topic: String::new(),
         topics_checked_at: Instant::now(),
         topic_spec: topic_spec(&connector.raw),
         key_buf: Vec::with_capacity(64),
@@ -223,84 +293,33 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
     env.status.set(State::Running);
     log::info!("source task {} started", env.name());
 
-    let flush_interval = worker.config.offset_flush_interval;
-    let mut last_commit = Instant::now();
-    let mut retry_backoff = Duration::from_millis(100);
-    let mut paused = false;
-    let outcome = loop {
-        if env.control.stopping() {
-            break Ok(());
-        }
-        if last_commit.elapsed() >= flush_interval {
-            if let Err(e) = pipeline.commit_offsets(&mut task) {
-                break Err(e);
-            }
-            last_commit = Instant::now();
-        }
-        if let Some(failure) = pipeline.failure() {
-            break Err(WorkerError::Kafka(failure));
-        }
-        let want_pause = env.control.paused();
-        if want_pause != paused {
-            env.status.set(if want_pause {
-                State::Paused
-            } else {
-                State::Running
+    let control = PollerControl::default();
+    let (batch_sender, batches) = mpsc::sync_channel::<Polled>(1);
+    let (spent_sender, spent) = mpsc::channel::<RVec<SourceRecord>>();
+    let outcome = std::thread::scope(|scope| {
+        let poller = std::thread::Builder::new()
+            .name(format!("poll-{}", env.name()))
+            .spawn_scoped(scope, || {
+                poll_loop(
+                    env,
+                    &mut task,
+                    &mut transforms,
+                    &control,
+                    batch_sender,
+                    spent,
+                )
             });
-            paused = want_pause;
-        }
-        if paused {
-            std::thread::sleep(Duration::from_millis(100));
-            continue;
-        }
-        // Acknowledgements arrive through here (and while the local queue is full).
-        pipeline.producer.poll(Duration::ZERO);
-        // An idempotent producer whose broker forgot its producer id (a broker that lost its
-        // state) can never deliver again: fail loudly rather than stall with records queued.
-        if let Some((code, reason)) = pipeline.producer.client().fatal_error() {
-            break Err(WorkerError::Kafka(format!(
-                "the producer hit a fatal error ({code:?}): {reason}; restart the task to continue from the stored offsets"
+        if let Err(e) = poller {
+            return Err(WorkerError::Other(format!(
+                "cannot start the poller thread of source task {}: {e}",
+                env.name()
             )));
         }
-        let polled_at = Instant::now();
-        let batch = match task.poll(POLL_TIMEOUT) {
-            Ok(batch) => {
-                retry_backoff = Duration::from_millis(100);
-                let metrics = &env.metrics;
-                metrics
-                    .call_seconds
-                    .observe(polled_at.elapsed().as_secs_f64());
-                if !batch.is_empty() {
-                    metrics.batch_size.observe(batch.len() as f64);
-                    metrics
-                        .records_in
-                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                }
-                batch
-            }
-            Err(e) if e.is_retriable() => {
-                log::warn!(
-                    "source task {} poll failed, retrying in {retry_backoff:?}: {e}",
-                    env.name()
-                );
-                pipeline.errors.counters().note_retry();
-                std::thread::sleep(retry_backoff);
-                retry_backoff = (retry_backoff * 2).min(
-                    connector
-                        .errors_retry_delay_max
-                        .max(Duration::from_millis(1)),
-                );
-                continue;
-            }
-            Err(e) => break Err(e.into()),
-        };
-        if batch.is_empty() {
-            continue;
-        }
-        if let Err(e) = pipeline.send_batch(batch) {
-            break Err(e);
-        }
-    };
+        let outcome = pipeline.send_loop(&control, batches, spent_sender);
+        // The receiver is gone with `send_loop`: a poller waiting to hand over a batch wakes up.
+        control.halt.store(true, Ordering::Release);
+        outcome
+    });
 
     // Stop: the plugin first, then wait for acknowledgements and store what was acknowledged.
     let stop_result = task.stop();
@@ -308,7 +327,14 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
     let _ = pipeline
         .producer
         .flush(deadline.saturating_duration_since(Instant::now()));
-    let committed = pipeline.commit_offsets(&mut task);
+    let committed = pipeline.commit_offsets();
+    // A commit the poller had no time to call is called here.
+    let commit_due = control.commit_due.load(Ordering::Acquire);
+    if matches!(committed, Ok(true)) || commit_due {
+        if let Err(e) = task.commit() {
+            log::warn!("source task {} commit failed: {e}", env.name());
+        }
+    }
     if pipeline
         .tracker
         .lock()
@@ -322,6 +348,134 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
     stop_result.map_err(WorkerError::from)?;
     env.status.set(State::Unassigned);
     Ok(())
+}
+
+/// The poller thread: polls the task and hands each non-empty batch over, transformed, until the
+/// task thread halts it or a poll fails (the error is handed over too); frees the batches
+/// already sent.
+fn poll_loop(
+    env: &TaskEnv,
+    task: &mut SourceTaskHandle,
+    transforms: &mut TransformChain,
+    control: &PollerControl,
+    batches: SyncSender<Polled>,
+    spent: Receiver<RVec<SourceRecord>>,
+) {
+    let halted = || control.halt.load(Ordering::Acquire) || env.control.stopping();
+    let mut retry_backoff = Duration::from_millis(100);
+    let mut paused = false;
+    loop {
+        while let Ok(batch) = spent.try_recv() {
+            drop(batch);
+        }
+        if halted() {
+            return;
+        }
+        if control.commit_due.swap(false, Ordering::AcqRel) {
+            if let Err(e) = task.commit() {
+                log::warn!("source task {} commit failed: {e}", env.name());
+            }
+        }
+        let want_pause = env.control.paused();
+        if want_pause != paused {
+            env.status.set(if want_pause {
+                State::Paused
+            } else {
+                State::Running
+            });
+            paused = want_pause;
+        }
+        if paused {
+            std::thread::sleep(POLLER_NAP);
+            continue;
+        }
+        let polled_at = Instant::now();
+        let polled = match task.poll(POLL_TIMEOUT) {
+            Ok(mut records) => {
+                retry_backoff = Duration::from_millis(100);
+                let metrics = &env.metrics;
+                metrics
+                    .call_seconds
+                    .observe(polled_at.elapsed().as_secs_f64());
+                if records.is_empty() {
+                    continue;
+                }
+                metrics.batch_size.observe(records.len() as f64);
+                metrics
+                    .records_in
+                    .fetch_add(records.len() as u64, Ordering::Relaxed);
+                let exceptions =
+                    transform_batch(transforms, env.connector.errors_tolerance, &mut records);
+                Ok(PolledBatch {
+                    records,
+                    exceptions,
+                })
+            }
+            Err(e) if e.is_retriable() => {
+                log::warn!(
+                    "source task {} poll failed, retrying in {retry_backoff:?}: {e}",
+                    env.name()
+                );
+                env.errors.note_retry();
+                // In naps, so that a stop does not wait for the whole backoff.
+                let wake_at = Instant::now() + retry_backoff;
+                while !halted() {
+                    let left = wake_at.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    std::thread::sleep(left.min(POLLER_NAP));
+                }
+                retry_backoff = (retry_backoff * 2).min(
+                    env.connector
+                        .errors_retry_delay_max
+                        .max(Duration::from_millis(1)),
+                );
+                continue;
+            }
+            Err(e) => Err(e.into()),
+        };
+        let failed = polled.is_err();
+        if batches.send(polled).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// Applies the chain to every record of a batch, in place; returns the records it did not pass on.
+fn transform_batch(
+    transforms: &mut TransformChain,
+    tolerance: Tolerance,
+    records: &mut RVec<SourceRecord>,
+) -> Vec<(usize, Exception)> {
+    let mut exceptions = Vec::new();
+    if transforms.is_empty() {
+        return exceptions;
+    }
+    for (index, source_record) in records.iter_mut().enumerate() {
+        let record = std::mem::take(&mut source_record.record);
+        let kept = (tolerance == Tolerance::All).then(|| record.clone());
+        match transforms.apply(record) {
+            Ok(Some(record)) => source_record.record = record,
+            Ok(None) => exceptions.push((index, Exception::Dropped)),
+            Err(e) => {
+                let alias = e.alias().unwrap_or("transforms").to_string();
+                let failure = Failure::new(Stage::Transformation, alias, e);
+                let has_record = kept.is_some();
+                if let Some(kept) = kept {
+                    source_record.record = kept;
+                }
+                exceptions.push((
+                    index,
+                    Exception::Failed {
+                        failure,
+                        kept: has_record,
+                    },
+                ));
+            }
+        }
+    }
+    exceptions
 }
 
 /// KIP-158 `topic.creation.default.*` with defaults that work on a one-broker cluster.
@@ -353,10 +507,57 @@ impl Pipeline<'_> {
             .clone()
     }
 
-    /// Stores the acknowledged offsets and tells the task.
+    /// Takes batches from the poller and sends them until the task stops or fails; stores the
+    /// acknowledged offsets every `offset.flush.interval.ms` meanwhile.
+    fn send_loop(
+        &mut self,
+        control: &PollerControl,
+        batches: Receiver<Polled>,
+        spent: Sender<RVec<SourceRecord>>,
+    ) -> Result<()> {
+        let env = self.env;
+        let flush_interval = env.worker.config.offset_flush_interval;
+        let mut last_commit = Instant::now();
+        loop {
+            if env.control.stopping() {
+                return Ok(());
+            }
+            if last_commit.elapsed() >= flush_interval {
+                if self.commit_offsets()? {
+                    control.commit_due.store(true, Ordering::Release);
+                }
+                last_commit = Instant::now();
+            }
+            if let Some(failure) = self.failure() {
+                return Err(WorkerError::Kafka(failure));
+            }
+            // Acknowledgements arrive through here (and while the local queue is full).
+            self.producer.poll(Duration::ZERO);
+            // An idempotent producer whose broker forgot its producer id (a broker that lost its
+            // state) can never deliver again: fail loudly rather than stall with records queued.
+            if let Some((code, reason)) = self.producer.client().fatal_error() {
+                return Err(WorkerError::Kafka(format!(
+                    "the producer hit a fatal error ({code:?}): {reason}; restart the task to continue from the stored offsets"
+                )));
+            }
+            match batches.recv_timeout(BATCH_WAIT) {
+                Ok(Ok(batch)) => {
+                    let records = self.send_batch(batch)?;
+                    // Freed by the poller; gone with it when it has ended.
+                    let _ = spent.send(records);
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(RecvTimeoutError::Timeout) => {}
+                // The poller ended by itself: the task is stopping.
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+        }
+    }
+
     /// Stores the acknowledged offsets once the dead letter queue holds the records skipped before
-    /// them; an unacknowledged queue fails the task.
-    fn commit_offsets(&mut self, task: &mut SourceTaskHandle) -> Result<()> {
+    /// them (an unacknowledged queue fails the task); true when the task should now be told
+    /// through its `commit`.
+    fn commit_offsets(&mut self) -> Result<bool> {
         self.errors.flush(Duration::from_secs(30))?;
         let offsets = self
             .tracker
@@ -365,7 +566,7 @@ impl Pipeline<'_> {
             .take_committable();
         let store = &self.env.worker.offsets;
         if offsets.is_empty() && !store.needs_flush() {
-            return Ok(());
+            return Ok(false);
         }
         store.put(
             &self.env.connector.name,
@@ -380,23 +581,28 @@ impl Pipeline<'_> {
             )
         }));
         // After a failure the offsets stay in memory and go out with the next successful flush.
-        if flushed.is_ok() {
-            if let Err(e) = task.commit() {
-                log::warn!("source task {} commit failed: {e}", self.env.name());
-            }
-        }
-        Ok(())
+        Ok(flushed.is_ok())
     }
 
-    /// Makes sure a topic exists before records go to it. Topics are checked again every
-    /// [`TOPIC_RECHECK`], so one that disappears (a broker that lost its data) is created
-    /// again. A failed check does not stop the task: records wait in the producer meanwhile.
-    fn ensure_topic(&mut self, topic: &str) {
+    /// Forgets the known topics every [`TOPIC_RECHECK`] (called once per batch, not per
+    /// record), so that one that disappears (a broker that lost its data) is created again.
+    fn expire_known_topics(&mut self) {
         if self.topics_checked_at.elapsed() >= TOPIC_RECHECK {
             self.known_topics.clear();
+            self.last_topic.clear();
             self.topics_checked_at = Instant::now();
         }
+    }
+
+    /// Makes sure a topic exists before records go to it. A failed check does not stop the
+    /// task: records wait in the producer meanwhile.
+    fn ensure_topic(&mut self, topic: &str) {
+        if !self.last_topic.is_empty() && self.last_topic == topic {
+            return;
+        }
         if self.known_topics.contains(topic) {
+            self.last_topic.clear();
+            self.last_topic.push_str(topic);
             return;
         }
         if self.env.worker.config.topic_creation_enable {
@@ -407,65 +613,69 @@ impl Pipeline<'_> {
         }
         self.env.note_topic(topic);
         self.known_topics.insert(topic.to_string());
+        self.last_topic.clear();
+        self.last_topic.push_str(topic);
     }
 
-    fn send_batch(&mut self, batch: abi_stable::std_types::RVec<SourceRecord>) -> Result<()> {
+    /// Sends a batch and gives its records back (to be freed on the poller thread). The last
+    /// offset of each source partition is moved out of them into the tracker.
+    fn send_batch(&mut self, batch: PolledBatch) -> Result<RVec<SourceRecord>> {
+        self.expire_known_topics();
+        let PolledBatch {
+            mut records,
+            exceptions,
+        } = batch;
         let batch_id = self
             .tracker
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .begin();
-        let mut offsets: Vec<(SourceMap, SourceMap)> = Vec::with_capacity(1);
+        // The index of each source partition's last record, in order of first appearance.
+        let mut last_of_partition: Vec<usize> = Vec::with_capacity(1);
+        let mut exceptions = exceptions.into_iter().peekable();
         let mut sent = 0usize;
-        for source_record in batch.into_iter() {
-            let SourceRecord {
-                source_partition,
-                source_offset,
-                record,
-            } = source_record;
-            let outcome = match self.transform(record) {
-                Ok(Some(record)) => match self.send(&record, batch_id)? {
+        for index in 0..records.len() {
+            note_last_of_partition(&mut last_of_partition, &records, index);
+            let source_record = &records[index];
+            let exception = exceptions
+                .next_if(|(at, _)| *at == index)
+                .map(|(_, exception)| exception);
+            // The failure, and whether the batch holds the record to report with it.
+            let failed = match exception {
+                Some(Exception::Dropped) => None,
+                Some(Exception::Failed { failure, kept }) => Some((failure, kept)),
+                None => match self.send(&source_record.record, batch_id)? {
                     Ok(()) => {
                         sent += 1;
-                        Ok(())
+                        None
                     }
-                    Err(failure) => Err((failure, Some(record))),
+                    Err(failure) => Some((failure, true)),
                 },
-                Ok(None) => Ok(()),
-                Err(failed) => Err(*failed),
             };
-            if let Err((failure, record)) = outcome {
+            if let Some((failure, kept)) = failed {
                 let origin = Origin::Source {
-                    record: record.as_ref(),
-                    partition: &source_partition,
-                    offset: &source_offset,
+                    record: kept.then_some(&source_record.record),
+                    partition: &source_record.source_partition,
+                    offset: &source_record.source_offset,
                 };
                 self.errors.handle(failure, origin)?;
             }
-            set_latest(&mut offsets, source_partition, source_offset);
         }
+        let offsets = last_of_partition
+            .into_iter()
+            .map(|index| {
+                let last = &mut records[index];
+                (
+                    std::mem::take(&mut last.source_partition),
+                    std::mem::take(&mut last.source_offset),
+                )
+            })
+            .collect();
         self.tracker
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .seal(batch_id, sent, offsets);
-        Ok(())
-    }
-
-    /// Applies the chain. On failure the record is given back only when errors are tolerated
-    /// (it is then logged or dead-lettered); keeping a copy costs a clone per record.
-    #[allow(clippy::type_complexity)]
-    fn transform(
-        &mut self,
-        record: ConnectRecord,
-    ) -> Result<Option<ConnectRecord>, Box<(Failure, Option<ConnectRecord>)>> {
-        if self.transforms.is_empty() {
-            return Ok(Some(record));
-        }
-        let kept = (self.env.connector.errors_tolerance == Tolerance::All).then(|| record.clone());
-        self.transforms.apply(record).map_err(|e| {
-            let alias = e.alias().unwrap_or("transforms").to_string();
-            Box::new((Failure::new(Stage::Transformation, alias, e), kept))
-        })
+        Ok(records)
     }
 
     /// Converts and hands one record to the producer. The outer error stops the task; the inner
@@ -580,6 +790,106 @@ mod tests {
         t.acked(b0, None);
         assert_eq!(t.take_committable(), vec![(partition.clone(), offset(3))]);
         assert!(!t.unacknowledged());
+    }
+
+    fn record_of(partition: &SourceMap, n: i64, value: &str) -> SourceRecord {
+        SourceRecord::new(
+            partition.clone(),
+            offset(n),
+            "topic-a",
+            None,
+            kconnect_plugin_api::Value::from(value),
+        )
+    }
+
+    #[test]
+    fn the_last_record_of_each_partition_is_found() {
+        let a = SourceMap::new().with("f", "a").shared();
+        let b = SourceMap::new().with("f", "b");
+        let batch: Vec<SourceRecord> = [(&a, 1), (&b, 2), (&a, 3), (&a, 4), (&b, 5)]
+            .into_iter()
+            .map(|(p, n)| record_of(p, n, "x"))
+            .collect();
+        let mut last = Vec::new();
+        for index in 0..batch.len() {
+            note_last_of_partition(&mut last, &batch, index);
+        }
+        assert_eq!(last, vec![3, 4]);
+    }
+
+    fn chain(config: &[(&str, &str)]) -> TransformChain {
+        let config = config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        TransformChain::from_connector_config(&config, &kconnect_transforms::BuiltinsOnly)
+            .expect("a valid chain")
+    }
+
+    #[test]
+    fn a_batch_is_transformed_in_place_with_its_exceptions_noted() {
+        let partition = SourceMap::new().with("f", "a");
+        let mut records: RVec<SourceRecord> = ["keep", "drop", "keep"]
+            .into_iter()
+            .enumerate()
+            .map(|(n, value)| record_of(&partition, n as i64, value))
+            .collect();
+        records[1].record.topic = "topic-b".into();
+        let mut transforms = chain(&[
+            ("transforms", "route,skip"),
+            (
+                "transforms.route.type",
+                "org.apache.kafka.connect.transforms.RegexRouter",
+            ),
+            ("transforms.route.regex", "topic-(.*)"),
+            ("transforms.route.replacement", "routed-$1"),
+            (
+                "transforms.skip.type",
+                "org.apache.kafka.connect.transforms.Filter",
+            ),
+            ("transforms.skip.predicate", "is-b"),
+            ("predicates", "is-b"),
+            (
+                "predicates.is-b.type",
+                "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+            ),
+            ("predicates.is-b.pattern", "routed-b"),
+        ]);
+        let exceptions = transform_batch(&mut transforms, Tolerance::None, &mut records);
+        assert_eq!(exceptions.len(), 1);
+        assert!(matches!(exceptions[0], (1, Exception::Dropped)));
+        assert_eq!(records[0].record.topic.as_str(), "routed-a");
+        assert_eq!(records[2].record.topic.as_str(), "routed-a");
+        // The offsets stay with their records, whatever the chain did.
+        assert_eq!(records[2].source_offset, offset(2));
+    }
+
+    #[test]
+    fn a_failed_transformation_keeps_the_record_only_when_errors_are_tolerated() {
+        let partition = SourceMap::new().with("f", "a");
+        let config = [
+            ("transforms", "insert"),
+            (
+                "transforms.insert.type",
+                "org.apache.kafka.connect.transforms.InsertField$Value",
+            ),
+            ("transforms.insert.static.field", "origin"),
+            ("transforms.insert.static.value", "bench"),
+        ];
+        for (tolerance, kept) in [(Tolerance::None, false), (Tolerance::All, true)] {
+            // A string value has no fields to insert into: InsertField fails.
+            let mut records: RVec<SourceRecord> =
+                std::iter::once(record_of(&partition, 1, "text")).collect();
+            let exceptions = transform_batch(&mut chain(&config), tolerance, &mut records);
+            match exceptions.as_slice() {
+                [(0, Exception::Failed { failure, kept: k })] => {
+                    assert_eq!(*k, kept);
+                    assert_eq!(failure.class, "insert");
+                }
+                _ => panic!("expected one failure"),
+            }
+            assert_eq!(records[0].record.value.is_null(), !kept);
+        }
     }
 
     #[test]

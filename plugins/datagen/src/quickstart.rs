@@ -215,7 +215,8 @@ impl Generator {
             value_schema,
             key_schema: SchemaRef::new(Schema::primitive(SchemaType::String)),
             topic: topic.into(),
-            partition: partition_of_task(task_id),
+            // Shared: every record clones a reference to it.
+            partition: partition_of_task(task_id).shared(),
             offset_key: OFFSET_ITERATION_FIELD.into(),
             task_seed: task_seed(seed, task_id),
             task_id,
@@ -286,7 +287,7 @@ impl Generator {
         ));
         SourceRecord {
             source_partition: self.partition.clone(),
-            source_offset: SourceMap { entries: offset },
+            source_offset: SourceMap::from_entries(offset),
             record: ConnectRecord {
                 topic: self.topic.clone(),
                 kafka_partition: ROption::RNone,

@@ -7,6 +7,7 @@
 //! Invariants: `start <= searched <= pending.len()`; `pending[..start]` belongs to lines already
 //! returned; `pending[start..searched]` holds no terminator that could end a line.
 
+use std::borrow::Cow;
 use std::io::{self, Read};
 
 /// The most bytes read from a file in one call; bounds the memory one read can add.
@@ -38,11 +39,10 @@ impl LineBuffer {
     }
 
     /// The next complete line (without its terminator, invalid UTF-8 replaced as Java's decoder
-    /// does) and the number of bytes it took, terminator included.
-    pub(crate) fn next_line(&mut self) -> Option<(String, u64)> {
-        let found = self.pending[self.searched..]
-            .iter()
-            .position(|&b| b == b'\n' || b == b'\r');
+    /// does) and the number of bytes it took, terminator included. The text borrows the buffer
+    /// when it is valid UTF-8, so the caller copies it once, straight into the record.
+    pub(crate) fn next_line(&mut self) -> Option<(Cow<'_, str>, u64)> {
+        let found = memchr::memchr2(b'\n', b'\r', &self.pending[self.searched..]);
         let Some(relative) = found else {
             self.searched = self.pending.len();
             return None;
@@ -60,11 +60,17 @@ impl LineBuffer {
         } else {
             1
         };
-        let text = String::from_utf8_lossy(&self.pending[self.start..end]).into_owned();
+        let line_start = self.start;
         let next_start = end + terminator_len;
-        let consumed = (next_start - self.start) as u64;
+        let consumed = (next_start - line_start) as u64;
         self.start = next_start;
         self.searched = next_start;
+        let bytes = &self.pending[line_start..end];
+        // `from_utf8` checks ASCII a word at a time; the lossy decoder is kept for invalid input.
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(bytes),
+        };
         Some((text, consumed))
     }
 
@@ -96,7 +102,12 @@ mod tests {
     use super::*;
 
     fn lines_of(buffer: &mut LineBuffer) -> Vec<(String, u64)> {
-        std::iter::from_fn(|| buffer.next_line()).collect()
+        std::iter::from_fn(|| {
+            buffer
+                .next_line()
+                .map(|(text, length)| (text.into_owned(), length))
+        })
+        .collect()
     }
 
     #[test]

@@ -66,9 +66,24 @@ struct Output {
     /// The file name, or `stdout`, for messages.
     target: String,
     writer: BufWriter<Box<dyn Write + Send>>,
+    /// One line as text, reused between records.
+    line: String,
 }
 
 impl Output {
+    /// Writes one line so that it reaches the file in one `write`: the buffer is emptied first
+    /// when the line would not fit. Several tasks (or workers) appending to one file then never
+    /// interleave within a line.
+    fn write_line(&mut self, value: &dyn std::fmt::Display) -> io::Result<()> {
+        use std::fmt::Write as _;
+        self.line.clear();
+        let _ = writeln!(self.line, "{value}");
+        if self.writer.capacity() - self.writer.buffer().len() < self.line.len() {
+            self.writer.flush()?;
+        }
+        self.writer.write_all(self.line.as_bytes())
+    }
+
     fn write_error(&self, source: io::Error) -> FileConnectorError {
         FileConnectorError::Write {
             target: self.target.clone(),
@@ -97,6 +112,7 @@ impl SinkTask for FileStreamSinkTask {
             None => Output {
                 target: "stdout".to_string(),
                 writer: BufWriter::new(Box::new(io::stdout())),
+                line: String::new(),
             },
             Some(path) => {
                 let file = OpenOptions::new()
@@ -110,6 +126,7 @@ impl SinkTask for FileStreamSinkTask {
                 Output {
                     target: path.to_string(),
                     writer: BufWriter::new(Box::new(file)),
+                    line: String::new(),
                 }
             }
         };
@@ -123,7 +140,7 @@ impl SinkTask for FileStreamSinkTask {
         for record in records {
             // Java's println(Object) writes "null" for null and toString() otherwise; Value's
             // Display follows Connect's renderings.
-            if let Err(e) = writeln!(output.writer, "{}", record.record.value) {
+            if let Err(e) = output.write_line(&record.record.value) {
                 return Err(output.write_error(e).into());
             }
         }

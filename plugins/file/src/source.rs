@@ -9,12 +9,14 @@ use crate::{
     parse_config, source_config_def, FileConnectorError, FILENAME_FIELD, FILE_CONFIG,
     POSITION_FIELD, TASK_BATCH_SIZE_CONFIG, TOPIC_CONFIG,
 };
-use kconnect_plugin_api::abi_stable::std_types::{ROption, RString};
+use kconnect_plugin_api::abi_stable::rvec;
+use kconnect_plugin_api::abi_stable::std_types::{ROption, RString, Tuple2};
 use kconnect_plugin_api::{
     Config, ConfigDef, ConnectError, ConnectRecord, ConnectResult, Connector, ConnectorContext,
     PluginClass, Schema, SchemaRef, SchemaType, SourceConnector, SourceMap, SourceRecord,
     SourceTask, TaskContext, Value,
 };
+use std::borrow::Cow;
 use std::fs::{self, File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
@@ -109,7 +111,7 @@ struct RunningSource {
     batch_size: usize,
     /// One schema per task; every record points at it.
     value_schema: SchemaRef,
-    /// `{"filename": …}`, cloned into every record.
+    /// `{"filename": …}`, shared: every record clones a reference to it.
     partition: SourceMap,
     lines: LineBuffer,
     input: Input,
@@ -150,7 +152,7 @@ impl RunningSource {
             topic,
             batch_size,
             value_schema: SchemaRef::new(Schema::primitive(SchemaType::String)),
-            partition,
+            partition: partition.shared(),
             lines: LineBuffer::default(),
             input,
         })
@@ -205,13 +207,20 @@ impl RunningSource {
                 batch.reserve_exact(self.batch_size.min(MAX_BATCH_RESERVE));
             }
             let timestamp = *timestamp.get_or_insert_with(now_millis);
+            let text = match text {
+                Cow::Borrowed(text) => RString::from(text),
+                Cow::Owned(text) => RString::from(text),
+            };
             batch.push(SourceRecord {
                 source_partition: self.partition.clone(),
-                source_offset: SourceMap::new().with(POSITION_FIELD, position),
+                source_offset: SourceMap::from_entries(rvec![Tuple2(
+                    RString::from(POSITION_FIELD),
+                    position
+                )]),
                 record: ConnectRecord {
                     topic: self.topic.clone(),
                     value_schema: ROption::RSome(self.value_schema.clone()),
-                    value: Value::String(RString::from(text)),
+                    value: Value::String(text),
                     timestamp: ROption::RSome(timestamp),
                     ..ConnectRecord::default()
                 },

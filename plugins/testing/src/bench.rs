@@ -117,7 +117,9 @@ impl SourceTask for BenchSourceTask {
         self.topic = parsed.string(TOPIC).into();
         self.value = "x".repeat(parsed.int(VALUE_BYTES) as usize).into();
         self.schema = Some(SchemaRef::new(Schema::primitive(SchemaType::String)));
-        self.partition = SourceMap::new().with("bench", parsed.string(TASK_ID));
+        self.partition = SourceMap::new()
+            .with("bench", parsed.string(TASK_ID))
+            .shared();
         self.offset_key = "n".into();
         log::info!(target: LOG_TARGET, "bench source task started: {} records per poll", self.batch_size);
         Ok(())
@@ -136,7 +138,7 @@ impl SourceTask for BenchSourceTask {
             offset.push(Tuple2(self.offset_key.clone(), Value::Int64(n)));
             records.push(SourceRecord {
                 source_partition: self.partition.clone(),
-                source_offset: SourceMap { entries: offset },
+                source_offset: SourceMap::from_entries(offset),
                 record: ConnectRecord {
                     topic: self.topic.clone(),
                     value_schema: ROption::RSome(schema.clone()),

@@ -88,10 +88,21 @@ impl Converter for StringConverter {
         if value.is_null() {
             return Ok(false);
         }
-        let mut text = String::new();
-        push_java_to_string(&mut text, schema.map(|s| &**s), value, 0)?;
-        out.extend_from_slice(text.as_bytes());
-        Ok(true)
+        if !out.is_empty() {
+            let mut text = String::new();
+            push_java_to_string(&mut text, schema.map(|s| &**s), value, 0)?;
+            out.extend_from_slice(text.as_bytes());
+            return Ok(true);
+        }
+        // Written straight into `out`, whose capacity the caller reuses from record to record:
+        // a fresh string would grow (reallocate) a few times per record.
+        let mut text = String::from_utf8(std::mem::take(out)).unwrap_or_default();
+        let written = push_java_to_string(&mut text, schema.map(|s| &**s), value, 0);
+        *out = text.into_bytes();
+        if written.is_err() {
+            out.clear();
+        }
+        written.map(|()| true)
     }
 
     fn to_connect(

@@ -71,7 +71,10 @@ impl Transformation for RegexRouter {
         if let Some((topic, routed)) = &self.last {
             if *topic == record.topic {
                 if let Some(routed) = routed {
-                    record.topic = routed.clone();
+                    // Rewritten in place: the record's own buffer usually fits the new name, so
+                    // no allocation is needed.
+                    record.topic.clear();
+                    record.topic.push_str(routed);
                 }
                 return Ok(Some(record));
             }
