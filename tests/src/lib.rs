@@ -329,6 +329,14 @@ pub fn standalone_worker_from(
     connectors: &[&Path],
     rest_port: u16,
 ) -> Worker {
+    let mut args = vec![Path::new("standalone"), worker_config];
+    args.extend_from_slice(connectors);
+    spawn_worker(kconnect, dir, &args, rest_port)
+}
+
+/// Runs `<kconnect> <args…>` in `dir` with logs appended to `dir/worker-<port>-<test pid>.log`
+/// (a worker restarted on the same port keeps one log).
+fn spawn_worker(kconnect: &Path, dir: &Path, args: &[&Path], rest_port: u16) -> Worker {
     let log = dir.join(format!("worker-{rest_port}-{}.log", std::process::id()));
     let log_file = std::fs::OpenOptions::new()
         .create(true)
@@ -336,9 +344,7 @@ pub fn standalone_worker_from(
         .open(&log)
         .expect("log file");
     let child = Command::new(kconnect)
-        .arg("standalone")
-        .arg(worker_config)
-        .args(connectors)
+        .args(args)
         .current_dir(dir)
         .env("KCONNECT_LOG", "info")
         .stdout(log_file.try_clone().expect("log"))
@@ -431,26 +437,12 @@ pub fn distributed_worker_from(
     worker_config: &Path,
     rest_port: u16,
 ) -> Worker {
-    let log = dir.join(format!("worker-{rest_port}-{}.log", std::process::id()));
-    let log_file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log)
-        .expect("log file");
-    let child = Command::new(kconnect)
-        .arg("distributed")
-        .arg(worker_config)
-        .current_dir(dir)
-        .env("KCONNECT_LOG", "info")
-        .stdout(log_file.try_clone().expect("log"))
-        .stderr(log_file)
-        .spawn()
-        .expect("kconnect starts");
-    Worker {
-        child: Some(child),
+    spawn_worker(
+        kconnect,
+        dir,
+        &[Path::new("distributed"), worker_config],
         rest_port,
-        log,
-    }
+    )
 }
 
 /// A distributed worker config for tests, written to `dir/worker.properties` with the plugins
