@@ -141,8 +141,9 @@ fn a_source_whose_broker_is_unreachable_says_so_in_its_status_and_rest_still_ans
     worker.wait_ready();
 
     // The task rides the outage out (it resumes by itself once the broker is there, see
-    // faults.rs) and its status says what is wrong meanwhile; the topic check times out after
-    // the admin client's request timeout (10 s).
+    // faults.rs) and its status says what is wrong meanwhile: the failed topic check (after the
+    // admin client's request timeout, 10 s) or the producer's own report of the unreachable
+    // cluster, whichever came last — both name the problem.
     wait_until(
         Duration::from_secs(60),
         "the problem in the source task's status",
@@ -150,6 +151,7 @@ fn a_source_whose_broker_is_unreachable_says_so_in_its_status_and_rest_still_ans
             let s = status(&worker, "unreachable-source");
             let trace = s["tasks"][0]["trace"].as_str().unwrap_or_default();
             trace.contains("topic nowhere could not be checked")
+                || trace.contains("Kafka is unreachable")
         },
     );
     let task_status = status(&worker, "unreachable-source");
