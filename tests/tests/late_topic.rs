@@ -10,24 +10,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-fn call(method: &str, url: &str, body: Option<Value>) -> (u16, Value) {
-    let request = ureq::request(method, url).timeout(Duration::from_secs(30));
-    let response = match body {
-        Some(b) => request.send_json(b),
-        None => request.call(),
-    };
-    let response = match response {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {url}: {e}"),
-    };
-    let status = response.status();
-    let text = response.into_string().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 fn status(worker: &Worker, connector: &str) -> Value {
-    call(
+    rest_call(
         "GET",
         &worker.url(&format!("/connectors/{connector}/status")),
         None,
@@ -88,7 +72,7 @@ fn a_sink_on_a_missing_topic_runs_and_receives_lines_once_a_source_creates_the_t
 
     let expected: Vec<String> = (0..20).map(|i| format!("late line {i}")).collect();
     append_lines(&input, &expected);
-    let (code, body) = call(
+    let (code, body) = rest_call(
         "POST",
         &worker.url("/connectors"),
         Some(json!({
@@ -167,8 +151,8 @@ fn a_source_whose_broker_is_unreachable_says_so_in_its_status_and_rest_still_ans
 
     // The worker itself is still up and answering.
     assert!(worker.try_exit().is_none(), "the worker kept running");
-    let (code, info) = call("GET", &worker.url("/"), None);
+    let (code, info) = rest_call("GET", &worker.url("/"), None);
     assert_eq!(code, 200, "{info}");
-    let (code, list) = call("GET", &worker.url("/connectors"), None);
+    let (code, list) = rest_call("GET", &worker.url("/connectors"), None);
     assert_eq!((code, list), (200, json!(["unreachable-source"])));
 }

@@ -9,24 +9,6 @@ use std::time::{Duration, Instant};
 
 const GRACEFUL_MS: u64 = 2000;
 
-fn call(method: &str, url: &str, body: Option<Value>) -> (u16, Value) {
-    let request = ureq::request(method, url).timeout(Duration::from_secs(30));
-    let response = match body {
-        Some(b) => request.send_json(b),
-        None => request.call(),
-    };
-    let response = match response {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {url}: {e}"),
-    };
-    let status = response.status();
-    (
-        status,
-        serde_json::from_str(&response.into_string().unwrap_or_default()).unwrap_or(Value::Null),
-    )
-}
-
 struct Fixture {
     worker: Worker,
     input: std::path::PathBuf,
@@ -51,7 +33,7 @@ impl Fixture {
             || read_lines(&output).contains(&line),
         );
         assert_eq!(
-            call("GET", &self.url("/connectors"), None).0,
+            rest_call("GET", &self.url("/connectors"), None).0,
             200,
             "REST answers after {after}"
         );
@@ -63,7 +45,7 @@ impl Fixture {
         for (k, v) in extra.as_object().unwrap() {
             config[k] = v.clone();
         }
-        call(
+        rest_call(
             "POST",
             &self.url("/connectors"),
             Some(json!({"name": name, "config": config})),
@@ -75,9 +57,9 @@ impl Fixture {
         wait_until(
             Duration::from_secs(30),
             &format!("{name} task FAILED"),
-            || call("GET", &url, None).1["tasks"][0]["state"] == "FAILED",
+            || rest_call("GET", &url, None).1["tasks"][0]["state"] == "FAILED",
         );
-        let trace = call("GET", &url, None).1["tasks"][0]["trace"]
+        let trace = rest_call("GET", &url, None).1["tasks"][0]["trace"]
             .as_str()
             .unwrap_or_default()
             .to_string();
@@ -91,7 +73,7 @@ impl Fixture {
     fn delete_bounded(&self, name: &str) {
         let started = Instant::now();
         assert_eq!(
-            call("DELETE", &self.url(&format!("/connectors/{name}")), None).0,
+            rest_call("DELETE", &self.url(&format!("/connectors/{name}")), None).0,
             204
         );
         let took = started.elapsed();
@@ -179,7 +161,7 @@ fn panics_and_errors_fail_only_their_task() {
     );
     let url = f.url("/connectors/panic-connector/status");
     wait_until(Duration::from_secs(30), "the connector FAILED", || {
-        call("GET", &url, None).1["connector"]["state"] == "FAILED"
+        rest_call("GET", &url, None).1["connector"]["state"] == "FAILED"
     });
     let (status, body) = f.create("invalid", SOURCE, json!({"validate.error": "true"}));
     assert_eq!(status, 400, "{body}");

@@ -2,24 +2,8 @@
 //! curl sequence and the main status codes, over real HTTP.
 
 use kconnect_tests::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
-
-fn call(method: &str, url: &str, body: Option<Value>) -> (u16, Value) {
-    let request = ureq::request(method, url).timeout(Duration::from_secs(30));
-    let response = match body {
-        Some(b) => request.send_json(b),
-        None => request.call(),
-    };
-    let response = match response {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {url}: {e}"),
-    };
-    let status = response.status();
-    let text = response.into_string().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
 
 #[test]
 fn the_seed_sequence_and_status_codes() {
@@ -39,7 +23,7 @@ fn the_seed_sequence_and_status_codes() {
         "connector.class": "FileStreamSink", "tasks.max": "1",
         "file": dir.path().join("test.sink.txt").display().to_string(), "topics": "connect-test"
     });
-    let (status, info) = call(
+    let (status, info) = rest_call(
         "PUT",
         &worker.url("/connectors/local-file-sink/config"),
         Some(sink_config.clone()),
@@ -50,33 +34,33 @@ fn the_seed_sequence_and_status_codes() {
         info["tasks"][0],
         json!({"connector": "local-file-sink", "task": 0})
     );
-    let (status, _) = call(
+    let (status, _) = rest_call(
         "PUT",
         &worker.url("/connectors/local-file-sink/config"),
         Some(sink_config),
     );
     assert_eq!(status, 200, "an update answers 200");
 
-    let (status, info) = call("GET", &worker.url("/connectors/local-file-source"), None);
+    let (status, info) = rest_call("GET", &worker.url("/connectors/local-file-source"), None);
     assert_eq!(status, 200);
     assert_eq!(info["config"]["topic"], "connect-test");
-    let (status, info) = call("GET", &worker.url("/connectors/local-file-sink"), None);
+    let (status, info) = rest_call("GET", &worker.url("/connectors/local-file-sink"), None);
     assert_eq!(status, 200);
     assert_eq!(info["name"], "local-file-sink");
-    let (status, list) = call("GET", &worker.url("/connectors"), None);
+    let (status, list) = rest_call("GET", &worker.url("/connectors"), None);
     assert_eq!(status, 200);
     assert_eq!(list, json!(["local-file-sink", "local-file-source"]));
 
     wait_until(Duration::from_secs(30), "both connectors RUNNING", || {
-        let (_, s) = call("GET", &worker.url("/connectors?expand=status"), None);
+        let (_, s) = rest_call("GET", &worker.url("/connectors?expand=status"), None);
         s["local-file-sink"]["status"]["tasks"][0]["state"] == "RUNNING"
             && s["local-file-source"]["status"]["connector"]["state"] == "RUNNING"
     });
 
     // Errors carry Kafka's body.
-    let (status, body) = call("GET", &worker.url("/connectors/nope/status"), None);
+    let (status, body) = rest_call("GET", &worker.url("/connectors/nope/status"), None);
     assert_eq!((status, body["error_code"].clone()), (404, json!(404)));
-    let (status, body) = call(
+    let (status, body) = rest_call(
         "POST",
         &worker.url("/connectors"),
         Some(
@@ -84,7 +68,7 @@ fn the_seed_sequence_and_status_codes() {
         ),
     );
     assert_eq!(status, 409, "{body}");
-    let (status, body) = call(
+    let (status, body) = rest_call(
         "POST",
         &worker.url("/connectors"),
         Some(json!({"name": "bad", "config": {"connector.class": "FileStreamSource"}})),
@@ -100,7 +84,7 @@ fn the_seed_sequence_and_status_codes() {
 
     // Pause / resume / stop, and offsets only when stopped.
     assert_eq!(
-        call(
+        rest_call(
             "PUT",
             &worker.url("/connectors/local-file-source/pause"),
             None
@@ -109,7 +93,7 @@ fn the_seed_sequence_and_status_codes() {
         202
     );
     wait_until(Duration::from_secs(10), "PAUSED", || {
-        call(
+        rest_call(
             "GET",
             &worker.url("/connectors/local-file-source/status"),
             None,
@@ -118,7 +102,7 @@ fn the_seed_sequence_and_status_codes() {
             == "PAUSED"
     });
     assert_eq!(
-        call(
+        rest_call(
             "PUT",
             &worker.url("/connectors/local-file-source/resume"),
             None
@@ -127,7 +111,7 @@ fn the_seed_sequence_and_status_codes() {
         202
     );
     assert_eq!(
-        call(
+        rest_call(
             "GET",
             &worker.url("/connectors/local-file-source/offsets"),
             None
@@ -136,7 +120,7 @@ fn the_seed_sequence_and_status_codes() {
         200
     );
     assert_eq!(
-        call(
+        rest_call(
             "DELETE",
             &worker.url("/connectors/local-file-source/offsets"),
             None
@@ -145,7 +129,7 @@ fn the_seed_sequence_and_status_codes() {
         400
     );
     assert_eq!(
-        call(
+        rest_call(
             "PUT",
             &worker.url("/connectors/local-file-source/stop"),
             None
@@ -154,7 +138,7 @@ fn the_seed_sequence_and_status_codes() {
         204
     );
     assert_eq!(
-        call(
+        rest_call(
             "DELETE",
             &worker.url("/connectors/local-file-source/offsets"),
             None
@@ -164,7 +148,7 @@ fn the_seed_sequence_and_status_codes() {
     );
 
     // Validation in Kafka's ConfigInfos shape.
-    let (status, infos) = call(
+    let (status, infos) = rest_call(
         "PUT",
         &worker.url("/connector-plugins/FileStreamSource/config/validate"),
         Some(json!({"connector.class": "FileStreamSource", "name": "v"})),
@@ -173,11 +157,11 @@ fn the_seed_sequence_and_status_codes() {
     assert_eq!(infos["error_count"], 1, "topic is missing: {infos}");
 
     assert_eq!(
-        call("DELETE", &worker.url("/connectors/local-file-sink"), None).0,
+        rest_call("DELETE", &worker.url("/connectors/local-file-sink"), None).0,
         204
     );
     assert_eq!(
-        call("GET", &worker.url("/connectors/local-file-sink"), None).0,
+        rest_call("GET", &worker.url("/connectors/local-file-sink"), None).0,
         404
     );
 }
@@ -214,29 +198,29 @@ fn sink_offsets_are_the_consumer_groups_and_can_be_altered_and_reset_when_stoppe
     });
 
     assert_eq!(
-        call("PUT", &worker.url("/connectors/snk/stop"), None).0,
+        rest_call("PUT", &worker.url("/connectors/snk/stop"), None).0,
         204
     );
     let partition = json!({"kafka_topic": "offsets-test", "kafka_partition": 0});
-    let (status, offsets) = call("GET", &worker.url("/connectors/snk/offsets"), None);
+    let (status, offsets) = rest_call("GET", &worker.url("/connectors/snk/offsets"), None);
     assert_eq!(status, 200, "{offsets}");
     assert_eq!(
         offsets,
         json!({"offsets": [{"partition": partition, "offset": {"kafka_offset": 3}}]})
     );
 
-    let (status, body) = call(
+    let (status, body) = rest_call(
         "PATCH",
         &worker.url("/connectors/snk/offsets"),
         Some(json!({"offsets": [{"partition": partition, "offset": {"kafka_offset": 1}}]})),
     );
     assert_eq!(status, 200, "{body}");
-    let (_, offsets) = call("GET", &worker.url("/connectors/snk/offsets"), None);
+    let (_, offsets) = rest_call("GET", &worker.url("/connectors/snk/offsets"), None);
     assert_eq!(offsets["offsets"][0]["offset"]["kafka_offset"], 1);
 
-    let (status, body) = call("DELETE", &worker.url("/connectors/snk/offsets"), None);
+    let (status, body) = rest_call("DELETE", &worker.url("/connectors/snk/offsets"), None);
     assert_eq!(status, 200, "{body}");
-    let (_, offsets) = call("GET", &worker.url("/connectors/snk/offsets"), None);
+    let (_, offsets) = rest_call("GET", &worker.url("/connectors/snk/offsets"), None);
     assert_eq!(
         offsets["offsets"][0]["offset"]["kafka_offset"], 0,
         "reset to the start of the partition"
@@ -244,7 +228,7 @@ fn sink_offsets_are_the_consumer_groups_and_can_be_altered_and_reset_when_stoppe
 
     // Resumed from the reset position, the sink writes the three records again.
     assert_eq!(
-        call("PUT", &worker.url("/connectors/snk/resume"), None).0,
+        rest_call("PUT", &worker.url("/connectors/snk/resume"), None).0,
         202
     );
     wait_until(Duration::from_secs(60), "6 lines in the sink", || {

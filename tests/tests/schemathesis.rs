@@ -9,7 +9,7 @@
 //! `KCONNECT_SCHEMATHESIS_SEED` replays a run (the seed is printed in every summary).
 
 use kconnect_tests::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -56,22 +56,6 @@ fn schemathesis() -> PathBuf {
         "pip install schemathesis=={SCHEMATHESIS_VERSION} failed"
     );
     st
-}
-
-fn call(method: &str, url: &str, body: Option<Value>) -> (u16, Value) {
-    let request = ureq::request(method, url).timeout(Duration::from_secs(30));
-    let response = match body {
-        Some(b) => request.send_json(b),
-        None => request.call(),
-    };
-    let response = match response {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {url}: {e}"),
-    };
-    let status = response.status();
-    let text = response.into_string().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// A TOML array of strings.
@@ -157,7 +141,7 @@ fn schemathesis_gets_no_server_error_from_any_operation() {
     // A stopped connector, so that offset alteration and reset reach the herder, and one for
     // DELETE to remove.
     for (name, initial_state) in [("stopped-source", "STOPPED"), ("doomed-source", "RUNNING")] {
-        let (status, body) = call(
+        let (status, body) = rest_call(
             "POST",
             &worker.url("/connectors"),
             Some(json!({
@@ -176,7 +160,7 @@ fn schemathesis_gets_no_server_error_from_any_operation() {
     let connectors: Vec<String> = ["file-source", "file-sink", "stopped-source"]
         .map(String::from)
         .to_vec();
-    let (status, plugins) = call(
+    let (status, plugins) = rest_call(
         "GET",
         &worker.url("/connector-plugins?connectorsOnly=false"),
         None,
@@ -243,7 +227,7 @@ fn schemathesis_gets_no_server_error_from_any_operation() {
         "the worker died during the run:\n{}",
         worker.logs()
     );
-    let (status, _) = call("GET", &worker.url("/"), None);
+    let (status, _) = rest_call("GET", &worker.url("/"), None);
     assert_eq!(status, 200, "the worker still answers after the run");
     if let Some(pid) = worker_pid(&worker) {
         println!(
