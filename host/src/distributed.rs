@@ -38,33 +38,21 @@ pub struct Distributed {
     plugin_watcher: Option<PluginWatcher>,
 }
 
-/// Creates a worker topic when missing; checks the partition count of the config topic.
-fn ensure_topic(admin: &TopicAdmin, topic: &InternalTopic, compact: bool) -> Result<()> {
+/// Creates a worker topic (compacted) when missing; returns the partition count of one that
+/// already existed.
+fn ensure_topic(admin: &TopicAdmin, topic: &InternalTopic) -> Result<Option<usize>> {
     if let Some(found) = admin.partition_count(&topic.name)? {
-        if topic.key == "config.storage.topic" && found != 1 {
-            return Err(WorkerError::key(
-                topic.key,
-                format!(
-                    "Topic '{}' supplied via the 'config.storage.topic' property is required to have a single partition in order to guarantee consistency of connector configurations, but found {found} partitions.",
-                    topic.name
-                ),
-            ));
-        }
-        return Ok(());
+        return Ok(Some(found));
     }
     let spec = TopicSpec {
         partitions: topic.partitions,
         replication_factor: topic.replication_factor,
-        configs: if compact {
-            vec![("cleanup.policy".to_string(), "compact".to_string())]
-        } else {
-            Vec::new()
-        },
+        configs: vec![("cleanup.policy".to_string(), "compact".to_string())],
     };
     admin
         .ensure_topic(&topic.name, &spec)
         .map_err(|e| WorkerError::key(topic.key, e.to_string()))?;
-    Ok(())
+    Ok(None)
 }
 
 impl Distributed {
@@ -93,9 +81,20 @@ impl Distributed {
         let checking = admin.clone();
         let topics = cluster_config.clone();
         tokio::task::spawn_blocking(move || {
-            ensure_topic(&checking, &topics.config_topic, true)?;
-            ensure_topic(&checking, &topics.offset_topic, true)?;
-            ensure_topic(&checking, &topics.status_topic, true)
+            // The config topic's order is the order of every decision: one partition only.
+            let config_topic = &topics.config_topic;
+            if let Some(found) = ensure_topic(&checking, config_topic)?.filter(|n| *n != 1) {
+                return Err(WorkerError::key(
+                    config_topic.key,
+                    format!(
+                        "Topic '{}' supplied via the 'config.storage.topic' property is required to have a single partition in order to guarantee consistency of connector configurations, but found {found} partitions.",
+                        config_topic.name
+                    ),
+                ));
+            }
+            ensure_topic(&checking, &topics.offset_topic)?;
+            ensure_topic(&checking, &topics.status_topic)?;
+            Ok(())
         })
         .await
         .map_err(|e| WorkerError::Other(format!("topic check failed: {e}")))??;

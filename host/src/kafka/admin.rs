@@ -62,12 +62,7 @@ impl TopicAdmin {
                     .map_err(|e| {
                         WorkerError::Kafka(format!("cannot read metadata of topic {topic}: {e}"))
                     })?;
-                Ok(metadata
-                    .topics()
-                    .iter()
-                    .find(|t| t.name() == topic && t.error().is_none())
-                    .map(|t| t.partitions().len())
-                    .filter(|n| *n > 0))
+                Ok(super::partitions_in(&metadata, topic))
             }
             TopicAdmin::Embedded(_) => Ok(None),
         }

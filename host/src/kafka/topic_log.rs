@@ -53,12 +53,7 @@ pub fn partition_count(consumer: &BaseConsumer, topic: &str) -> Result<usize> {
     let metadata = consumer
         .fetch_metadata(Some(topic), METADATA_TIMEOUT)
         .map_err(|e| WorkerError::Kafka(format!("cannot read metadata of topic {topic}: {e}")))?;
-    metadata
-        .topics()
-        .iter()
-        .find(|t| t.name() == topic && t.error().is_none())
-        .map(|t| t.partitions().len())
-        .filter(|n| *n > 0)
+    super::partitions_in(&metadata, topic)
         .ok_or_else(|| WorkerError::Kafka(format!("topic {topic} does not exist")))
 }
 

@@ -14,12 +14,10 @@
 //! Invariant: a worker counts as joined once it read its own first heartbeat back, so it never
 //! leads without having read the others' heartbeats written before its own.
 
-use super::status_log::StatusBoard;
 use crate::error::{Result, WorkerError};
 use crate::kafka::topic_log::TopicWriter;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -72,7 +70,7 @@ pub struct Liveness {
     key: String,
     stop: Arc<(Mutex<bool>, Condvar)>,
     thread: Option<JoinHandle<()>>,
-    left: AtomicBool,
+    left: bool,
 }
 
 impl Liveness {
@@ -119,13 +117,13 @@ impl Liveness {
             key,
             stop,
             thread: Some(thread),
-            left: AtomicBool::new(false),
+            left: false,
         })
     }
 
     /// Stops the heartbeats and tells the others this worker left.
     pub fn leave(&mut self) {
-        if self.left.swap(true, Ordering::AcqRel) {
+        if std::mem::replace(&mut self.left, true) {
             return;
         }
         let (lock, wake) = &*self.stop;
@@ -144,11 +142,6 @@ impl Drop for Liveness {
     fn drop(&mut self) {
         self.leave();
     }
-}
-
-/// Membership as seen from the statuses read so far.
-pub fn live_workers(board: &StatusBoard, session_timeout: Duration) -> BTreeSet<String> {
-    board.members.live(session_timeout)
 }
 
 #[cfg(test)]

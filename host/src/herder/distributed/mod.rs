@@ -54,7 +54,8 @@ pub struct Cluster {
     pub offsets: Arc<TopicOffsetStore>,
     pub writer: TopicWriter,
     config_reader: TopicReader,
-    status_reader: TopicReader,
+    /// Keeps reading the status topic into `statuses` for as long as the cluster lives.
+    _status_reader: TopicReader,
     /// Wakes the reconciling loop: new config records, membership changes.
     pub wake: Arc<tokio::sync::Notify>,
 }
@@ -145,7 +146,7 @@ impl Cluster {
             offsets,
             writer,
             config_reader,
-            status_reader,
+            _status_reader: status_reader,
             wake,
         })
     }
@@ -176,11 +177,6 @@ impl Cluster {
             Ok(Err(e)) => Err(HerderError::Timeout(e.to_string())),
             Err(e) => Err(HerderError::Internal(e.to_string())),
         }
-    }
-
-    /// Waits until every status written before the call was read (tests and REST after a write).
-    pub fn catch_up_statuses(&self, timeout: Duration) -> Result<()> {
-        self.status_reader.catch_up(timeout)
     }
 }
 
@@ -238,10 +234,9 @@ impl DistributedHerder {
 
     /// The workers alive now, as this worker reads the heartbeats.
     pub fn live_workers(&self) -> BTreeSet<String> {
-        membership::live_workers(
-            &read(&self.cluster.statuses),
-            self.cluster.config.session_timeout,
-        )
+        read(&self.cluster.statuses)
+            .members
+            .live(self.cluster.config.session_timeout)
     }
 
     /// True once this worker read its own heartbeat back.

@@ -13,7 +13,7 @@
 use super::assignment::{rebalance, Inputs, TaskId};
 use super::config_log::{assignment_record, task_records, ConfigState, Restart};
 use super::status_log::{StatusKey, StatusValue};
-use super::{Described, DistributedHerder};
+use super::DistributedHerder;
 use crate::config::{ConnectorConfig, Properties};
 use crate::herder::runtime::{
     self, request_stop, wait_for_tasks, StartedConnector, TaskLaunch, TaskRuntime,
@@ -39,6 +39,8 @@ struct LocalTask {
     connector_raw: Properties,
     task_config: Properties,
     runtime: TaskRuntime,
+    /// `errors.task.restart.backoff.max.ms` when `errors.task.restart.enable` is on.
+    restart_backoff_max: Option<Duration>,
 }
 
 /// What runs on this worker.
@@ -246,8 +248,10 @@ impl DistributedHerder {
             let raw = state.connectors[&id.0].clone();
             let task_config = state.tasks[&id.0][id.1 as usize].clone();
             let described = self.describe(&id.0, &raw).await;
+            let mut restart_backoff_max = None;
             let runtime = match ConnectorConfig::from_properties(raw.clone()) {
                 Ok(config) => {
+                    restart_backoff_max = config.task_restart_backoff_max;
                     let topics = local.active_topics.entry(id.0.clone()).or_default().clone();
                     let launch = TaskLaunch {
                         connector: &Arc::new(config),
@@ -267,6 +271,7 @@ impl DistributedHerder {
                     connector_raw: raw,
                     task_config,
                     runtime,
+                    restart_backoff_max,
                 },
             );
         }
@@ -348,10 +353,7 @@ impl DistributedHerder {
             {
                 continue;
             }
-            let Some(max_backoff) = ConnectorConfig::from_properties(task.connector_raw.clone())
-                .ok()
-                .and_then(|c| c.task_restart_backoff_max)
-            else {
+            let Some(max_backoff) = task.restart_backoff_max else {
                 continue;
             };
             let (attempts, due) = local.auto_restarts.entry(id.clone()).or_insert((0, None));
@@ -458,14 +460,6 @@ impl DistributedHerder {
             } else {
                 State::Running
             });
-            self.remember(
-                name,
-                Described {
-                    raw: raw.clone(),
-                    kind: Some(started.class.kind),
-                    password_keys: self.describe(name, raw).await.password_keys,
-                },
-            );
             self.write_task_configs(name, &started.task_configs, state)
                 .await;
         }
