@@ -26,7 +26,7 @@
 
 use kconnect_tests::{
     broker_pid, build_release, cpu_time, free_port, peak_rss_kib, standalone_worker_from,
-    target_dir, worker_pid, workspace_root, write_file, Broker, ReleaseBuild, Worker,
+    worker_pid, write_file, Broker, ReleaseBuild, Worker,
 };
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -38,7 +38,6 @@ use rdkafka::{ClientContext, Message};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -81,17 +80,14 @@ fn main() {
         .and_then(|v| v.trim().parse::<usize>().ok())
         .filter(|n| *n > 0)
         .unwrap_or(DEFAULT_RECORDS);
-    eprintln!("building the release worker and file plugin…");
+    eprintln!("building the release worker, file and datagen plugins…");
     let built = build_release();
-    eprintln!("building the release datagen plugin…");
-    let datagen_plugin = build_datagen_plugin();
     let dir = tempfile::tempdir().expect("temporary directory");
     let input = dir.path().join("input.txt");
     write_input(&input, records);
     let broker = Broker::start();
     let bench = Bench {
         built,
-        datagen_plugin: datagen_plugin.as_ref().ok().cloned(),
         dir: dir.path(),
         broker: &broker,
         records,
@@ -132,24 +128,16 @@ fn main() {
             sink,
         });
     }
-    let transforms = match &datagen_plugin {
-        Ok(_) => {
-            let plain = best_of("Datagen String", |attempt| {
-                bench.datagen_run(Chain::Without, attempt)
-            });
-            let chained = match &plain {
-                Ok(_) => best_of("Datagen String + 3 transforms", |attempt| {
-                    bench.datagen_run(Chain::With, attempt)
-                }),
-                Err(_) => Err("skipped: the datagen run without transforms failed".to_string()),
-            };
-            TransformRun { plain, chained }
-        }
-        Err(e) => TransformRun {
-            plain: Err(e.clone()),
-            chained: Err(e.clone()),
-        },
+    let plain = best_of("Datagen String", |attempt| {
+        bench.datagen_run(Chain::Without, attempt)
+    });
+    let chained = match &plain {
+        Ok(_) => best_of("Datagen String + 3 transforms", |attempt| {
+            bench.datagen_run(Chain::With, attempt)
+        }),
+        Err(_) => Err("skipped: the datagen run without transforms failed".to_string()),
     };
+    let transforms = TransformRun { plain, chained };
     drop(broker);
 
     let failed = report(records, &raw_produce, &raw_consume, &runs, &transforms);
@@ -368,7 +356,6 @@ struct Usage {
 
 struct Bench<'a> {
     built: &'a ReleaseBuild,
-    datagen_plugin: Option<PathBuf>,
     dir: &'a Path,
     broker: &'a Broker,
     records: usize,
@@ -522,7 +509,7 @@ impl Bench<'_> {
     ) -> PathBuf {
         let plugins = self.dir.join("plugins");
         std::fs::create_dir_all(&plugins).expect("plugins dir");
-        for plugin in std::iter::once(&self.built.file_plugin).chain(&self.datagen_plugin) {
+        for plugin in [&self.built.file_plugin, &self.built.datagen_plugin] {
             std::fs::copy(plugin, plugins.join(plugin.file_name().expect("name")))
                 .expect("copy a release plugin");
         }
@@ -724,24 +711,6 @@ fn stored_offset(offsets_file: &Path, field: &str) -> Option<u64> {
         .iter()
         .filter_map(|entry| entry.get(1)?.get(field)?.as_u64())
         .max()
-}
-
-/// Builds the datagen plugin in release mode (the shared release build has only the worker and
-/// the file plugin).
-fn build_datagen_plugin() -> Result<PathBuf, String> {
-    let status = Command::new(env!("CARGO"))
-        .current_dir(workspace_root())
-        .args(["build", "-q", "--release", "-p", "kconnect-datagen-plugin"])
-        .status()
-        .map_err(|e| format!("cargo build of the datagen plugin: {e}"))?;
-    if !status.success() {
-        return Err(format!(
-            "cargo build of the datagen plugin failed with {status}"
-        ));
-    }
-    Ok(target_dir()
-        .join("release")
-        .join("libkconnect_datagen_plugin.so"))
 }
 
 /// Runs `attempt` [`ATTEMPTS`] times and keeps the fastest, with the slowest rate and the

@@ -31,25 +31,29 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
+/// Runs `cargo build -q <args…>` in the workspace; panics when it fails.
+fn cargo_build(args: &[&str]) {
+    let status = Command::new(env!("CARGO"))
+        .current_dir(workspace_root())
+        .args(["build", "-q"])
+        .args(args)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build {} failed", args.join(" "));
+}
+
 /// Builds the `kconnect` binary and the plugins (debug) once per test process.
 pub fn build() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .current_dir(workspace_root())
-            .args([
-                "build",
-                "-q",
-                "-p",
-                "kconnect",
-                "-p",
-                "kconnect-file-plugin",
-                "-p",
-                "kconnect-testing-plugin",
-            ])
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "cargo build failed");
+        cargo_build(&[
+            "-p",
+            "kconnect",
+            "-p",
+            "kconnect-file-plugin",
+            "-p",
+            "kconnect-testing-plugin",
+        ]);
         let debug = target_dir().join("debug");
         Built {
             kconnect: debug.join("kconnect"),
@@ -291,31 +295,28 @@ pub fn worker_properties(dir: &Path, bootstrap: &str, rest_port: u16, extra: &st
 pub struct ReleaseBuild {
     pub kconnect: PathBuf,
     pub file_plugin: PathBuf,
+    pub datagen_plugin: PathBuf,
 }
 
-/// Builds the `kconnect` binary and the file plugin in release once per process, for
+/// Builds the `kconnect` binary, the file and datagen plugins in release once per process, for
 /// benchmarks; tests keep using the debug [`build`].
 pub fn build_release() -> &'static ReleaseBuild {
     static BUILT: OnceLock<ReleaseBuild> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .current_dir(workspace_root())
-            .args([
-                "build",
-                "-q",
-                "--release",
-                "-p",
-                "kconnect",
-                "-p",
-                "kconnect-file-plugin",
-            ])
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "cargo build --release failed");
+        cargo_build(&[
+            "--release",
+            "-p",
+            "kconnect",
+            "-p",
+            "kconnect-file-plugin",
+            "-p",
+            "kconnect-datagen-plugin",
+        ]);
         let release = target_dir().join("release");
         ReleaseBuild {
             kconnect: release.join("kconnect"),
             file_plugin: release.join("libkconnect_file_plugin.so"),
+            datagen_plugin: release.join("libkconnect_datagen_plugin.so"),
         }
     })
 }
