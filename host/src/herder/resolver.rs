@@ -3,7 +3,9 @@
 
 use kconnect_loader::{PluginRegistry, PredicateHandle, TransformationHandle};
 use kconnect_plugin_api::{ConnectRecord, PluginKind};
-use kconnect_transforms::{ExternalResolver, Predicate, TransformError, Transformation};
+use kconnect_transforms::{
+    ExternalResolver, Predicate, TransformError, TransformResult, Transformation, Verdict,
+};
 use std::collections::BTreeMap;
 
 pub struct PluginResolver<'a> {
@@ -14,10 +16,20 @@ struct PluginTransformation(TransformationHandle);
 struct PluginPredicate(PredicateHandle);
 
 impl Transformation for PluginTransformation {
-    fn apply(&mut self, record: ConnectRecord) -> Result<Option<ConnectRecord>, TransformError> {
-        self.0
-            .apply(record)
-            .map_err(|e| TransformError::data(e.message.to_string()))
+    /// The plugin ABI takes and gives back records by value (it is frozen): the record is moved
+    /// out and back.
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
+        let applied = self
+            .0
+            .apply(std::mem::take(record))
+            .map_err(|e| TransformError::data(e.message.to_string()))?;
+        Ok(match applied {
+            Some(changed) => {
+                *record = changed;
+                Verdict::Keep
+            }
+            None => Verdict::Discard,
+        })
     }
 }
 

@@ -16,7 +16,7 @@ use kconnect_loader::SinkTaskHandle;
 use kconnect_plugin_api::{
     ConnectError, PartitionOffset, SinkRecord, TimestampType, TopicPartition,
 };
-use kconnect_transforms::TransformChain;
+use kconnect_transforms::{TransformChain, Verdict};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::{BorrowedMessage, Headers, Message, Timestamp};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
@@ -482,7 +482,7 @@ fn to_sink_record(
         Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
         Timestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
     };
-    let record = kconnect_plugin_api::ConnectRecord {
+    let mut record = kconnect_plugin_api::ConnectRecord {
         topic: topic.into(),
         kafka_partition: abi_stable::std_types::ROption::RSome(message.partition()),
         key_schema: key_schema.into(),
@@ -492,17 +492,18 @@ fn to_sink_record(
         timestamp: timestamp.into(),
         headers,
     };
-    let record = if transforms.is_empty() {
-        Some(record)
-    } else {
-        transforms
-            .apply_sink(record, message.offset())
+    if !transforms.is_empty() {
+        let verdict = transforms
+            .apply_sink(&mut record, message.offset())
             .map_err(|e| {
                 let alias = e.alias().unwrap_or("transforms").to_string();
                 Failure::new(Stage::Transformation, alias, e)
-            })?
-    };
-    Ok(record.map(|record| SinkRecord {
+            })?;
+        if verdict == Verdict::Discard {
+            return Ok(None);
+        }
+    }
+    Ok(Some(SinkRecord {
         kafka_offset: message.offset(),
         timestamp_type,
         record,

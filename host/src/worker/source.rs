@@ -29,7 +29,7 @@ use abi_stable::std_types::RVec;
 use kconnect_loader::SourceTaskHandle;
 use kconnect_plugin_api::record::SourceMap;
 use kconnect_plugin_api::{ConnectRecord, SourceRecord};
-use kconnect_transforms::TransformChain;
+use kconnect_transforms::{TransformChain, Verdict};
 use rdkafka::client::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
@@ -453,18 +453,17 @@ fn transform_batch(
         return exceptions;
     }
     for (index, source_record) in records.iter_mut().enumerate() {
-        let record = std::mem::take(&mut source_record.record);
-        let kept = (tolerance == Tolerance::All).then(|| record.clone());
-        match transforms.apply(record) {
-            Ok(Some(record)) => source_record.record = record,
-            Ok(None) => exceptions.push((index, Exception::Dropped)),
+        let kept = (tolerance == Tolerance::All).then(|| source_record.record.clone());
+        match transforms.apply(&mut source_record.record) {
+            Ok(Verdict::Keep) => {}
+            Ok(Verdict::Discard) => exceptions.push((index, Exception::Dropped)),
             Err(e) => {
                 let alias = e.alias().unwrap_or("transforms").to_string();
                 let failure = Failure::new(Stage::Transformation, alias, e);
                 let has_record = kept.is_some();
-                if let Some(kept) = kept {
-                    source_record.record = kept;
-                }
+                // A failed transformation may have left the record half changed: the report
+                // shows the record as polled, or nothing.
+                source_record.record = kept.unwrap_or_default();
                 exceptions.push((
                     index,
                     Exception::Failed {

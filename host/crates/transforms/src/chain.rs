@@ -12,7 +12,7 @@
 use crate::builtins::{find, make_predicate, make_transformation};
 use crate::config::{split_list, validate_specs};
 use crate::error::TransformError;
-use crate::{Predicate, TransformResult, Transformation};
+use crate::{Predicate, TransformResult, Transformation, Verdict};
 use kconnect_plugin_api::{ConnectRecord, PluginKind};
 use std::collections::BTreeMap;
 
@@ -291,22 +291,23 @@ impl TransformChain {
         self.stages.iter().map(|s| s.alias.as_str()).collect()
     }
 
-    /// Applies every transformation in order; `Ok(None)` when one dropped the record. Errors name
-    /// the alias of the transformation (or of the transformation whose predicate failed).
-    pub fn apply(&mut self, record: ConnectRecord) -> TransformResult {
+    /// Applies every transformation in order, in place; [`Verdict::Discard`] when one dropped the
+    /// record. Errors name the alias of the transformation (or of the transformation whose
+    /// predicate failed).
+    pub fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
         self.run(record, None)
     }
 
     /// Like [`TransformChain::apply`] for a sink record, whose Kafka offset some transformations
     /// read (`InsertField`'s `offset.field`).
-    pub fn apply_sink(&mut self, record: ConnectRecord, kafka_offset: i64) -> TransformResult {
+    pub fn apply_sink(&mut self, record: &mut ConnectRecord, kafka_offset: i64) -> TransformResult {
         self.run(record, Some(kafka_offset))
     }
 
-    fn run(&mut self, mut record: ConnectRecord, offset: Option<i64>) -> TransformResult {
+    fn run(&mut self, record: &mut ConnectRecord, offset: Option<i64>) -> TransformResult {
         for stage in &mut self.stages {
             if let Some((predicate_alias, predicate)) = &mut stage.predicate {
-                let matched = predicate.test(&record).map_err(|e| {
+                let matched = predicate.test(record).map_err(|e| {
                     let message = format!("predicate '{predicate_alias}': {}", e.message());
                     TransformError::data(message).with_alias(&stage.alias)
                 })?;
@@ -314,16 +315,15 @@ impl TransformChain {
                     continue;
                 }
             }
-            let result = match offset {
+            let verdict = match offset {
                 Some(offset) => stage.transformation.apply_sink(record, offset),
                 None => stage.transformation.apply(record),
             };
-            match result.map_err(|e| e.with_alias(&stage.alias))? {
-                Some(next) => record = next,
-                None => return Ok(None),
+            if verdict.map_err(|e| e.with_alias(&stage.alias))? == Verdict::Discard {
+                return Ok(Verdict::Discard);
             }
         }
-        Ok(Some(record))
+        Ok(Verdict::Keep)
     }
 }
 

@@ -9,7 +9,7 @@
 //!   [`builtin_classes`].
 //! - Transforms that derive a schema (InsertField, ReplaceField, Cast, Flatten…) cache the derived
 //!   schema per input schema, so a stream of records sharing one schema builds it once.
-//! - Records are owned: transforms move field values instead of copying them.
+//! - Records are changed in place; transforms move field values instead of copying them.
 //!
 //! Where this differs from Kafka (all documented on the module concerned): Java regexes run on the
 //! `regex` crate (module `java`); `SimpleDateFormat` patterns support the common letters only
@@ -34,17 +34,30 @@ pub use error::TransformError;
 
 use kconnect_plugin_api::ConnectRecord;
 
-/// What a transformation returns: the changed record, `None` to drop it, or an error.
-pub type TransformResult = Result<Option<ConnectRecord>, TransformError>;
+/// What a transformation decided about a record it was applied to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The record, changed in place, goes on.
+    Keep,
+    /// The record is dropped (Kafka's transformation returning `null`).
+    Discard,
+}
+
+/// What a transformation returns. After an error the record may be half changed: a caller that
+/// needs the original keeps a copy.
+pub type TransformResult = Result<Verdict, TransformError>;
 
 /// Changes or drops one record at a time (Kafka's `Transformation`). A configured instance.
+///
+/// Records are changed in place: a record is a few hundred bytes, and moving it in and out of
+/// every stage of a chain cost more than some transformations' own work.
 pub trait Transformation: Send {
-    /// The changed record, or `None` to drop it.
-    fn apply(&mut self, record: ConnectRecord) -> TransformResult;
+    /// Changes the record, or tells it is to be dropped.
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult;
 
     /// [`Transformation::apply`] for a sink record, whose Kafka offset is known. Only
     /// transformations that read the offset need to override it.
-    fn apply_sink(&mut self, record: ConnectRecord, kafka_offset: i64) -> TransformResult {
+    fn apply_sink(&mut self, record: &mut ConnectRecord, kafka_offset: i64) -> TransformResult {
         let _ = kafka_offset;
         self.apply(record)
     }

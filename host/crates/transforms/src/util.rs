@@ -30,6 +30,14 @@ impl Side {
         (schema, std::mem::take(value))
     }
 
+    /// The schema and the value, to be changed in place.
+    pub fn slots(self, record: &mut ConnectRecord) -> (&mut ROption<SchemaRef>, &mut Value) {
+        match self {
+            Side::Key => (&mut record.key_schema, &mut record.key),
+            Side::Value => (&mut record.value_schema, &mut record.value),
+        }
+    }
+
     pub fn put(self, record: &mut ConnectRecord, schema: Option<SchemaRef>, value: Value) {
         match self {
             Side::Key => {
@@ -136,19 +144,23 @@ pub(crate) fn resolve_default(value: Value, field_schema: &Schema, replace_null:
     value
 }
 
-/// Moves a struct's values out, replacing nulls by defaults when asked.
-pub(crate) fn take_values(mut value: Struct, replace_null: bool) -> (SchemaRef, RVec<Value>) {
-    let mut values = std::mem::take(&mut value.values);
-    if replace_null {
-        for (v, field) in values.iter_mut().zip(value.schema.fields.iter()) {
-            if v.is_null() {
-                if let Some(default) = field.schema.default_value() {
-                    *v = default.clone();
-                }
+/// Replaces a struct's null values by their fields' defaults, as Kafka's `Struct.get` reads them.
+pub(crate) fn fill_defaults(value: &mut Struct) {
+    for (v, field) in value.values.iter_mut().zip(value.schema.fields.iter()) {
+        if v.is_null() {
+            if let Some(default) = field.schema.default_value() {
+                *v = default.clone();
             }
         }
     }
-    (value.schema, values)
+}
+
+/// Moves a struct's values out, replacing nulls by defaults when asked.
+pub(crate) fn take_values(mut value: Struct, replace_null: bool) -> (SchemaRef, RVec<Value>) {
+    if replace_null {
+        fill_defaults(&mut value);
+    }
+    (value.schema, std::mem::take(&mut value.values))
 }
 
 /// Looks a string key up in schemaless map entries.

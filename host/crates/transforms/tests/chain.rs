@@ -6,7 +6,7 @@ use common::*;
 use kconnect_plugin_api::{ConnectRecord, PluginKind, SchemaType, Value};
 use kconnect_transforms::{
     builtin_classes, validate_transform_config, BuiltinsOnly, ExternalResolver, Predicate,
-    TransformChain, TransformError, TransformResult, Transformation,
+    TransformChain, TransformError, TransformResult, Transformation, Verdict,
 };
 use std::collections::BTreeMap;
 
@@ -43,7 +43,9 @@ fn aliases_run_in_order_with_their_own_settings() {
     ]);
     assert_eq!(c.aliases(), vec!["insert", "route"]);
     assert!(!c.is_empty());
-    let out = c.apply(on_topic("orders")).unwrap().unwrap();
+    let out = outcome(on_topic("orders"), |r| c.apply(r))
+        .unwrap()
+        .unwrap();
     assert_eq!(out.topic.as_str(), "copy-of-orders");
     // InsertField ran before the topic changed.
     assert_eq!(
@@ -57,7 +59,10 @@ fn no_transforms_is_an_empty_chain_that_keeps_records() {
     let mut c = chain(&[("name", "connector"), ("transforms", "")]);
     assert!(c.is_empty());
     let record = on_topic("t");
-    assert_eq!(c.apply(record.clone()).unwrap(), Some(record));
+    assert_eq!(
+        outcome(record.clone(), |r| c.apply(r)).unwrap(),
+        Some(record)
+    );
 }
 
 #[test]
@@ -89,7 +94,7 @@ fn predicates_and_negate_select_the_records_a_transform_sees() {
         }
         let mut c = chain(&pairs);
         assert_eq!(
-            c.apply(on_topic(topic)).unwrap().is_some(),
+            outcome(on_topic(topic), |r| c.apply(r)).unwrap().is_some(),
             kept,
             "negate={negate:?} topic={topic}"
         );
@@ -103,7 +108,7 @@ fn a_dropped_record_stops_the_chain() {
         ("transforms.drop.type", "Filter"),
         ("transforms.route.type", "TimestampRouter"),
     ]);
-    assert_eq!(c.apply(on_topic("t")).unwrap(), None);
+    assert_eq!(outcome(on_topic("t"), |r| c.apply(r)).unwrap(), None);
 }
 
 #[test]
@@ -113,7 +118,9 @@ fn sink_offsets_reach_insert_field() {
         ("transforms.offset.type", "InsertField$Value"),
         ("transforms.offset.offset.field", "kafka_offset"),
     ]);
-    let out = c.apply_sink(on_topic("t"), 99).unwrap().unwrap();
+    let out = outcome(on_topic("t"), |r| c.apply_sink(r, 99))
+        .unwrap()
+        .unwrap();
     assert_eq!(
         out.value,
         map(vec![
@@ -121,7 +128,7 @@ fn sink_offsets_reach_insert_field() {
             ("kafka_offset", Value::Int64(99))
         ])
     );
-    let error = c.apply(on_topic("t")).unwrap_err();
+    let error = outcome(on_topic("t"), |r| c.apply(r)).unwrap_err();
     assert_eq!(error.alias(), Some("offset"));
 }
 
@@ -212,7 +219,7 @@ fn record_errors_name_the_alias() {
         ("transforms.toInt.type", "Cast$Value"),
         ("transforms.toInt.spec", "int32"),
     ]);
-    let error = c.apply(value_record(None, s("abc"))).unwrap_err();
+    let error = outcome(value_record(None, s("abc")), |r| c.apply(r)).unwrap_err();
     assert_eq!(error.alias(), Some("toInt"));
     assert!(!error.is_config());
     assert_eq!(
@@ -227,9 +234,9 @@ struct Plugins;
 struct UpperTopic;
 
 impl Transformation for UpperTopic {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
         record.topic = record.topic.to_uppercase().into();
-        Ok(Some(record))
+        Ok(Verdict::Keep)
     }
 }
 
@@ -277,7 +284,11 @@ fn the_resolver_supplies_plugin_classes() {
     ];
     let mut c = TransformChain::from_connector_config(&config(&pairs), &Plugins).unwrap();
     assert_eq!(
-        c.apply(on_topic("orders")).unwrap().unwrap().topic.as_str(),
+        outcome(on_topic("orders"), |r| c.apply(r))
+            .unwrap()
+            .unwrap()
+            .topic
+            .as_str(),
         "ORDERS"
     );
 
@@ -422,13 +433,11 @@ fn a_full_connector_chain_on_schema_d_records() {
         ("transforms.route.topic.format", "${topic}_${timestamp}"),
         ("transforms.route.timestamp.format", "yyyy_MM"),
     ]);
-    let out = c
-        .apply(value_record(
-            Some(schema.clone()),
-            strukt(&schema, vec![Value::Int64(5), s("Ann")]),
-        ))
-        .unwrap()
-        .unwrap();
+    let input = value_record(
+        Some(schema.clone()),
+        strukt(&schema, vec![Value::Int64(5), s("Ann")]),
+    );
+    let out = outcome(input, |r| c.apply(r)).unwrap().unwrap();
     let key_schema = struct_schema(&[("id", prim(SchemaType::Int64))]);
     assert_eq!(out.topic.as_str(), "test_2017_07");
     assert_eq!(out.key, strukt(&key_schema, vec![Value::Int64(5)]));

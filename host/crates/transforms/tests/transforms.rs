@@ -18,7 +18,7 @@ struct Case {
 fn run(cases: Vec<Case>) {
     for case in cases {
         let mut t = transform(case.class, &case.config);
-        match t.apply(case.input) {
+        match outcome(case.input, |r| t.apply(r)) {
             Ok(Some(actual)) => assert_eq!(actual, case.expected, "case '{}'", case.name),
             Ok(None) => panic!("case '{}': record dropped", case.name),
             Err(e) => panic!("case '{}': {e}", case.name),
@@ -187,7 +187,7 @@ fn insert_field_offset_on_sink_records_and_config_errors() {
     let schema = struct_schema(&[("a", prim(Int32))]);
     let mut t = transform("InsertField$Value", &[("offset.field", "offset!")]);
     let record = value_record(Some(schema.clone()), strukt(&schema, vec![Value::Int32(1)]));
-    let out = t.apply_sink(record, 77).unwrap().unwrap();
+    let out = outcome(record, |r| t.apply_sink(r, 77)).unwrap().unwrap();
     let expected_schema = struct_schema(&[("a", prim(Int32)), ("offset", prim(Int64))]);
     assert_eq!(out.value_schema, ROption::RSome(expected_schema.clone()));
     assert_eq!(
@@ -1313,7 +1313,7 @@ fn insert_header_drop_headers_and_filter() {
         },
     ]);
     let mut filter = transform("org.apache.kafka.connect.transforms.Filter", &[]);
-    assert_eq!(filter.apply(input()).unwrap(), None);
+    assert_eq!(outcome(input(), |r| filter.apply(r)).unwrap(), None);
     let missing = configure_error("InsertHeader", &[("header", "h")]);
     assert_eq!(missing.key(), Some("value.literal"));
     assert_eq!(

@@ -200,11 +200,11 @@ impl Cast {
 }
 
 impl Transformation for Cast {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
-        if self.side.value(&record).is_null() {
-            return Ok(Some(record));
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
+        if self.side.value(record).is_null() {
+            return Ok(Verdict::Keep);
         }
-        let (schema, value) = self.side.take(&mut record);
+        let (schema, value) = self.side.take(record);
         let (schema, value) = match schema {
             None => match self.whole {
                 Some(target) => (None, cast_value(None, value, target)?),
@@ -237,8 +237,8 @@ impl Transformation for Cast {
                 (Some(plan.schema.clone()), value)
             }
         };
-        self.side.put(&mut record, schema, value);
-        Ok(Some(record))
+        self.side.put(record, schema, value);
+        Ok(Verdict::Keep)
     }
 }
 

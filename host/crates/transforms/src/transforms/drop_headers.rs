@@ -26,10 +26,10 @@ struct DropHeaders {
 }
 
 impl Transformation for DropHeaders {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
         record
             .headers
             .retain(|h| !self.headers.contains(h.key.as_str()));
-        Ok(Some(record))
+        Ok(Verdict::Keep)
     }
 }

@@ -176,8 +176,8 @@ impl ExtractField {
 }
 
 impl Transformation for ExtractField {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
-        let (schema, value) = self.side.take(&mut record);
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
+        let (schema, value) = self.side.take(record);
         let (schema, value) = match schema {
             None => match value {
                 Value::Null => (None, Value::Null),
@@ -196,8 +196,8 @@ impl Transformation for ExtractField {
                 (Some(field_schema), value)
             }
         };
-        self.side.put(&mut record, schema, value);
-        Ok(Some(record))
+        self.side.put(record, schema, value);
+        Ok(Verdict::Keep)
     }
 }
 

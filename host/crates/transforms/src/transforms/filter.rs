@@ -15,7 +15,7 @@ pub(crate) fn configure(_settings: &Settings) -> Result<Box<dyn Transformation>,
 struct Filter;
 
 impl Transformation for Filter {
-    fn apply(&mut self, _record: ConnectRecord) -> TransformResult {
-        Ok(None)
+    fn apply(&mut self, _record: &mut ConnectRecord) -> TransformResult {
+        Ok(Verdict::Discard)
     }
 }

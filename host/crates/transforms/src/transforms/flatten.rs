@@ -142,8 +142,8 @@ impl Flatten {
 }
 
 impl Transformation for Flatten {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
-        let (schema, value) = self.side.take(&mut record);
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
+        let (schema, value) = self.side.take(record);
         let (schema, value) = match schema {
             None => match value {
                 Value::Null => (None, Value::Null),
@@ -179,7 +179,7 @@ impl Transformation for Flatten {
                 (Some(flat), value)
             }
         };
-        self.side.put(&mut record, schema, value);
-        Ok(Some(record))
+        self.side.put(record, schema, value);
+        Ok(Verdict::Keep)
     }
 }

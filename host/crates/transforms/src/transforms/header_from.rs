@@ -106,8 +106,8 @@ impl HeaderFrom {
 }
 
 impl Transformation for HeaderFrom {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
-        let (schema, value) = self.side.take(&mut record);
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
+        let (schema, value) = self.side.take(record);
         let (schema, value) = match schema {
             None => {
                 let mut entries = require_map(value, &self.purpose)?;
@@ -161,7 +161,7 @@ impl Transformation for HeaderFrom {
                 }
             }
         };
-        self.side.put(&mut record, schema, value);
-        Ok(Some(record))
+        self.side.put(record, schema, value);
+        Ok(Verdict::Keep)
     }
 }

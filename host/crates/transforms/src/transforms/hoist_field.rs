@@ -30,8 +30,8 @@ struct HoistField {
 }
 
 impl Transformation for HoistField {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
-        let (schema, value) = self.side.take(&mut record);
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
+        let (schema, value) = self.side.take(record);
         let (schema, value) = match schema {
             None => (
                 None,
@@ -58,7 +58,7 @@ impl Transformation for HoistField {
                 (Some(hoisted), value)
             }
         };
-        self.side.put(&mut record, schema, value);
-        Ok(Some(record))
+        self.side.put(record, schema, value);
+        Ok(Verdict::Keep)
     }
 }

@@ -162,9 +162,9 @@ impl InsertField {
         Ok(SchemaRef::new(updated))
     }
 
-    fn insert(&mut self, mut record: ConnectRecord, offset: Option<i64>) -> TransformResult {
-        if self.side.value(&record).is_null() {
-            return Ok(Some(record));
+    fn insert(&mut self, record: &mut ConnectRecord, offset: Option<i64>) -> TransformResult {
+        if self.side.value(record).is_null() {
+            return Ok(Verdict::Keep);
         }
         let offset = match (&self.offset, offset) {
             (Some(_), None) => {
@@ -174,82 +174,102 @@ impl InsertField {
             }
             (_, offset) => offset,
         };
-        let partition = record.kafka_partition.into_option();
-        let timestamp = record.timestamp.into_option();
-        let (schema, value) = self.side.take(&mut record);
-        let topic = || Value::String(record.topic.clone());
-        let (schema, value) = match schema {
-            None => {
-                let mut entries = require_map(value, PURPOSE)?;
-                if let Some(spec) = &self.topic {
-                    map_put(&mut entries, &spec.name, topic());
-                }
-                if let (Some(spec), Some(partition)) = (&self.partition, partition) {
-                    map_put(&mut entries, &spec.name, Value::Int32(partition));
-                }
-                if let (Some(spec), Some(offset)) = (&self.offset, offset) {
-                    map_put(&mut entries, &spec.name, Value::Int64(offset));
-                }
-                if let (Some(spec), Some(timestamp)) = (&self.timestamp, timestamp) {
-                    map_put(&mut entries, &spec.name, Value::Int64(timestamp));
-                }
-                if let (Some(spec), Some(value)) = (&self.static_field, &self.static_value) {
-                    map_put(
-                        &mut entries,
-                        &spec.name,
-                        Value::String(value.as_str().into()),
-                    );
-                }
-                (None, Value::Map(entries))
-            }
-            Some(schema) => {
-                let value = require_struct(value, PURPOSE)?;
+        let metadata = Metadata {
+            topic: self.topic.is_some().then(|| record.topic.clone()),
+            partition: record.kafka_partition.into_option(),
+            offset,
+            timestamp: record.timestamp.into_option(),
+        };
+        let (schema, value) = self.side.slots(record);
+        match (schema, value) {
+            (ROption::RNone, Value::Map(entries)) => self.insert_into_map(entries, metadata),
+            (ROption::RNone, other) => return Err(not_a_map(other, PURPOSE)),
+            (ROption::RSome(schema), Value::Struct(value)) => {
                 let updated = {
                     let mut cache = std::mem::replace(&mut self.schemas, SchemaCache::new());
-                    let updated = cache.get_or_build(&schema, |s| self.updated_schema(s));
+                    let updated = cache.get_or_build(schema, |s| self.updated_schema(s));
                     self.schemas = cache;
                     updated?
                 };
-                let (_, mut values) = take_values(value, self.replace_null);
-                values.reserve(self.inserted);
-                if self.topic.is_some() {
-                    values.push(topic());
-                }
-                if self.partition.is_some() {
-                    values.push(partition.map(Value::Int32).unwrap_or_default());
-                }
-                if self.offset.is_some() {
-                    values.push(offset.map(Value::Int64).unwrap_or_default());
-                }
-                if self.timestamp.is_some() {
-                    values.push(timestamp.map(Value::Int64).unwrap_or_default());
-                }
-                if self.static_field.is_some() {
-                    values.push(
-                        self.static_value
-                            .as_deref()
-                            .map(Value::from)
-                            .unwrap_or_default(),
-                    );
-                }
-                let value = Value::Struct(Struct {
-                    schema: updated.clone(),
-                    values,
-                });
-                (Some(updated), value)
+                self.insert_into_struct(value, &updated, metadata);
+                *schema = updated;
             }
-        };
-        self.side.put(&mut record, schema, value);
-        Ok(Some(record))
+            (ROption::RSome(_), other) => return Err(not_a_struct(other, PURPOSE)),
+        }
+        Ok(Verdict::Keep)
+    }
+
+    fn insert_into_map(&self, entries: &mut RVec<Tuple2<Value, Value>>, metadata: Metadata) {
+        if let (Some(spec), Some(topic)) = (&self.topic, metadata.topic) {
+            map_put(entries, &spec.name, Value::String(topic));
+        }
+        if let (Some(spec), Some(partition)) = (&self.partition, metadata.partition) {
+            map_put(entries, &spec.name, Value::Int32(partition));
+        }
+        if let (Some(spec), Some(offset)) = (&self.offset, metadata.offset) {
+            map_put(entries, &spec.name, Value::Int64(offset));
+        }
+        if let (Some(spec), Some(timestamp)) = (&self.timestamp, metadata.timestamp) {
+            map_put(entries, &spec.name, Value::Int64(timestamp));
+        }
+        if let (Some(spec), Some(value)) = (&self.static_field, &self.static_value) {
+            map_put(entries, &spec.name, Value::String(value.as_str().into()));
+        }
+    }
+
+    /// Gives `value` the `updated` schema and the inserted fields' values, in its field order.
+    fn insert_into_struct(&self, value: &mut Struct, updated: &SchemaRef, metadata: Metadata) {
+        // A vector of the host's own, not `reserve` on the polled one: that would reallocate
+        // through the plugin's allocator, the slowest step of the whole chain.
+        let mut values = RVec::with_capacity(value.values.len() + self.inserted);
+        let fields = value.schema.fields.iter();
+        for (field_value, field) in value.values.drain(..).zip(fields) {
+            values.push(resolve_default(
+                field_value,
+                &field.schema,
+                self.replace_null,
+            ));
+        }
+        if let Some(topic) = metadata.topic {
+            values.push(Value::String(topic));
+        }
+        if self.partition.is_some() {
+            values.push(metadata.partition.map(Value::Int32).unwrap_or_default());
+        }
+        if self.offset.is_some() {
+            values.push(metadata.offset.map(Value::Int64).unwrap_or_default());
+        }
+        if self.timestamp.is_some() {
+            values.push(metadata.timestamp.map(Value::Int64).unwrap_or_default());
+        }
+        if self.static_field.is_some() {
+            values.push(
+                self.static_value
+                    .as_deref()
+                    .map(Value::from)
+                    .unwrap_or_default(),
+            );
+        }
+        value.values = values;
+        value.schema = updated.clone();
     }
 }
 
+/// What InsertField inserts from the record, read before its value is borrowed.
+struct Metadata {
+    /// Only when the topic is inserted.
+    topic: Option<RString>,
+    partition: Option<i32>,
+    offset: Option<i64>,
+    timestamp: Option<i64>,
+}
+
 impl Transformation for InsertField {
-    fn apply(&mut self, record: ConnectRecord) -> TransformResult {
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
         self.insert(record, None)
     }
 
-    fn apply_sink(&mut self, record: ConnectRecord, kafka_offset: i64) -> TransformResult {
+    fn apply_sink(&mut self, record: &mut ConnectRecord, kafka_offset: i64) -> TransformResult {
         self.insert(record, Some(kafka_offset))
     }
 }

@@ -33,8 +33,8 @@ struct InsertHeader {
 }
 
 impl Transformation for InsertHeader {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
         record.headers.push(self.header.clone());
-        Ok(Some(record))
+        Ok(Verdict::Keep)
     }
 }

@@ -151,11 +151,11 @@ impl MaskField {
 }
 
 impl Transformation for MaskField {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
-        if self.side.value(&record).is_null() {
-            return Ok(Some(record));
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
+        if self.side.value(record).is_null() {
+            return Ok(Verdict::Keep);
         }
-        let (schema, value) = self.side.take(&mut record);
+        let (schema, value) = self.side.take(record);
         let value = match &schema {
             None => {
                 let mut entries = require_map(value, PURPOSE)?;
@@ -185,7 +185,7 @@ impl Transformation for MaskField {
                 })
             }
         };
-        self.side.put(&mut record, schema, value);
-        Ok(Some(record))
+        self.side.put(record, schema, value);
+        Ok(Verdict::Keep)
     }
 }

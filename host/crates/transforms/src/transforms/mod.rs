@@ -22,8 +22,10 @@ pub(crate) mod prelude {
     pub(crate) use crate::config::{replace_null_with_default_spec, Settings, Spec};
     pub(crate) use crate::error::TransformError;
     pub(crate) use crate::util::*;
-    pub(crate) use crate::{TransformResult, Transformation};
-    pub(crate) use kconnect_plugin_api::abi_stable::std_types::{RBox, ROption, RVec, Tuple2};
+    pub(crate) use crate::{TransformResult, Transformation, Verdict};
+    pub(crate) use kconnect_plugin_api::abi_stable::std_types::{
+        RBox, ROption, RString, RVec, Tuple2,
+    };
     pub(crate) use kconnect_plugin_api::{
         ConfigType, ConnectRecord, Header, Importance, Schema, SchemaBuilder, SchemaRef,
         SchemaType, Struct, Validator, Value,

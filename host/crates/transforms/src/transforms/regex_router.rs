@@ -3,7 +3,6 @@
 
 use super::prelude::*;
 use crate::java::{compile_full_match, compile_regex, JavaReplacement};
-use kconnect_plugin_api::abi_stable::std_types::RString;
 use regex::Regex;
 use std::collections::HashMap;
 
@@ -67,7 +66,7 @@ impl RegexRouter {
 }
 
 impl Transformation for RegexRouter {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
         if let Some((topic, routed)) = &self.last {
             if *topic == record.topic {
                 if let Some(routed) = routed {
@@ -76,7 +75,7 @@ impl Transformation for RegexRouter {
                     record.topic.clear();
                     record.topic.push_str(routed);
                 }
-                return Ok(Some(record));
+                return Ok(Verdict::Keep);
             }
         }
         let routed = match self.routes.get(record.topic.as_str()) {
@@ -95,6 +94,6 @@ impl Transformation for RegexRouter {
             None => record.topic.clone(),
         };
         self.last = Some((original, routed));
-        Ok(Some(record))
+        Ok(Verdict::Keep)
     }
 }

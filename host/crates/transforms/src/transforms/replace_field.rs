@@ -156,16 +156,15 @@ impl ReplaceField {
 }
 
 impl Transformation for ReplaceField {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
-        if self.side.value(&record).is_null() {
-            return Ok(Some(record));
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
+        if self.side.value(record).is_null() {
+            return Ok(Verdict::Keep);
         }
-        let (schema, value) = self.side.take(&mut record);
-        let (schema, value) = match schema {
-            None => {
-                let entries = require_map(value, PURPOSE)?;
+        let (schema, value) = self.side.slots(record);
+        match (schema, value) {
+            (ROption::RNone, Value::Map(entries)) => {
                 let mut updated = RVec::with_capacity(entries.len());
-                for Tuple2(key, value) in entries {
+                for Tuple2(key, value) in std::mem::take(entries) {
                     let name = map_key_string(&key);
                     if self.keeps(&name) {
                         if self.renames.is_empty() {
@@ -175,32 +174,30 @@ impl Transformation for ReplaceField {
                         }
                     }
                 }
-                (None, Value::Map(updated))
+                *entries = updated;
             }
-            Some(schema) => {
-                let value = require_struct(value, PURPOSE)?;
+            (ROption::RNone, other) => return Err(not_a_map(other, PURPOSE)),
+            (ROption::RSome(schema), Value::Struct(value)) => {
                 let plan = {
                     let mut plans = std::mem::replace(&mut self.plans, SchemaCache::new());
                     let plan = plans.get_or_build(&value.schema, |s| self.plan(s).map(Arc::new));
                     self.plans = plans;
                     plan?
                 };
-                drop(schema);
-                let (_, mut values) = take_values(value, self.replace_null);
+                if self.replace_null {
+                    fill_defaults(value);
+                }
                 // Sources increase with the output position, so the kept values can be
                 // compacted to the front in place.
                 for (position, source) in plan.sources.iter().enumerate() {
-                    values.swap(position, *source);
+                    value.values.swap(position, *source);
                 }
-                values.truncate(plan.sources.len());
-                let value = Value::Struct(Struct {
-                    schema: plan.schema.clone(),
-                    values,
-                });
-                (Some(plan.schema.clone()), value)
+                value.values.truncate(plan.sources.len());
+                value.schema = plan.schema.clone();
+                *schema = plan.schema.clone();
             }
-        };
-        self.side.put(&mut record, schema, value);
-        Ok(Some(record))
+            (ROption::RSome(_), other) => return Err(not_a_struct(other, PURPOSE)),
+        }
+        Ok(Verdict::Keep)
     }
 }

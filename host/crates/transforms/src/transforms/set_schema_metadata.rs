@@ -45,8 +45,8 @@ struct SetSchemaMetadata {
 }
 
 impl Transformation for SetSchemaMetadata {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
-        let (schema, value) = self.side.take(&mut record);
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
+        let (schema, value) = self.side.take(record);
         let schema = schema.ok_or_else(|| {
             TransformError::data("Schema required for [updating schema metadata]")
         })?;
@@ -71,7 +71,7 @@ impl Transformation for SetSchemaMetadata {
             }
             other => other,
         };
-        self.side.put(&mut record, Some(updated), value);
-        Ok(Some(record))
+        self.side.put(record, Some(updated), value);
+        Ok(Verdict::Keep)
     }
 }

@@ -290,8 +290,8 @@ impl TimestampConverter {
 }
 
 impl Transformation for TimestampConverter {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
-        let (schema, value) = self.side.take(&mut record);
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
+        let (schema, value) = self.side.take(record);
         let (schema, value) = match schema {
             None if value.is_null() || self.field.is_empty() => (None, self.convert(value, None)?),
             None => {
@@ -322,7 +322,7 @@ impl Transformation for TimestampConverter {
                 (Some(updated), value)
             }
         };
-        self.side.put(&mut record, schema, value);
-        Ok(Some(record))
+        self.side.put(record, schema, value);
+        Ok(Verdict::Keep)
     }
 }

@@ -41,7 +41,7 @@ struct TimestampRouter {
 }
 
 impl Transformation for TimestampRouter {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
         let timestamp = record.timestamp.into_option().ok_or_else(|| {
             TransformError::data(format!(
                 "Timestamp missing on record: topic {}",
@@ -53,6 +53,6 @@ impl Transformation for TimestampRouter {
             .replace("${topic}", &record.topic)
             .replace("${timestamp}", &self.format.format(timestamp));
         record.topic = topic.into();
-        Ok(Some(record))
+        Ok(Verdict::Keep)
     }
 }

@@ -36,7 +36,7 @@ struct ValueToKey {
 }
 
 impl Transformation for ValueToKey {
-    fn apply(&mut self, mut record: ConnectRecord) -> TransformResult {
+    fn apply(&mut self, record: &mut ConnectRecord) -> TransformResult {
         let (key_schema, key) = match (record.value_schema(), &record.value) {
             (None, value) => {
                 let Value::Map(entries) = value else {
@@ -83,6 +83,6 @@ impl Transformation for ValueToKey {
         record.kafka_partition = ROption::RNone;
         record.key_schema = key_schema.into();
         record.key = key;
-        Ok(Some(record))
+        Ok(Verdict::Keep)
     }
 }

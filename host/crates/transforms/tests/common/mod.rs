@@ -5,7 +5,10 @@ use kconnect_plugin_api::abi_stable::std_types::{RBox, ROption};
 use kconnect_plugin_api::{
     ConnectRecord, Header, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value,
 };
-use kconnect_transforms::{builtin_predicate, builtin_transformation, Predicate, Transformation};
+use kconnect_transforms::{
+    builtin_predicate, builtin_transformation, Predicate, TransformError, TransformResult,
+    Transformation, Verdict,
+};
 use std::collections::BTreeMap;
 
 /// Config pairs, as written in a table row.
@@ -144,9 +147,21 @@ pub fn defaulted(schema: &SchemaRef, default: Value) -> SchemaRef {
     SchemaRef::new(copy)
 }
 
+/// Applies a transformation or chain (`apply`) to `record`: the changed record, or `None` when it
+/// was dropped.
+pub fn outcome(
+    mut record: ConnectRecord,
+    apply: impl FnOnce(&mut ConnectRecord) -> TransformResult,
+) -> Result<Option<ConnectRecord>, TransformError> {
+    Ok(match apply(&mut record)? {
+        Verdict::Keep => Some(record),
+        Verdict::Discard => None,
+    })
+}
+
 /// Applies `t` and unwraps the kept record.
 pub fn apply(t: &mut Box<dyn Transformation>, record: ConnectRecord) -> ConnectRecord {
-    match t.apply(record) {
+    match outcome(record, |r| t.apply(r)) {
         Ok(Some(r)) => r,
         Ok(None) => panic!("record dropped"),
         Err(e) => panic!("apply failed: {e}"),
@@ -155,7 +170,7 @@ pub fn apply(t: &mut Box<dyn Transformation>, record: ConnectRecord) -> ConnectR
 
 /// Applies `t` and returns the error message.
 pub fn apply_error(t: &mut Box<dyn Transformation>, record: ConnectRecord) -> String {
-    match t.apply(record) {
+    match outcome(record, |r| t.apply(r)) {
         Err(e) => e.to_string(),
         Ok(r) => panic!("expected an error, got {r:?}"),
     }
