@@ -8,8 +8,6 @@ use kconnect::standalone::Standalone;
 use kconnect_loader::PluginRegistry;
 use std::path::PathBuf;
 use std::process::ExitCode;
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(

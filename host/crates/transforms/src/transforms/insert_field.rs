@@ -219,8 +219,8 @@ impl InsertField {
 
     /// Gives `value` the `updated` schema and the inserted fields' values, in its field order.
     fn insert_into_struct(&self, value: &mut Struct, updated: &SchemaRef, metadata: Metadata) {
-        // A vector of the host's own, not `reserve` on the polled one: that would reallocate
-        // through the plugin's allocator, the slowest step of the whole chain.
+        // A new vector from the worker's allocator rather than `reserve` on the polled one,
+        // which would reallocate through the plugin's.
         let mut values = RVec::with_capacity(value.values.len() + self.inserted);
         let fields = value.schema.fields.iter();
         for (field_value, field) in value.values.drain(..).zip(fields) {
