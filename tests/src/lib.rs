@@ -267,14 +267,20 @@ pub fn read_lines(path: &Path) -> Vec<String> {
         .collect()
 }
 
-/// A standalone worker config for tests: plugins from the build, offsets in `dir`.
-pub fn worker_properties(dir: &Path, bootstrap: &str, rest_port: u16, extra: &str) -> PathBuf {
+/// `dir/plugins`, holding the file and testing plugins of the debug build.
+fn test_plugin_path(dir: &Path) -> PathBuf {
     let plugins = dir.join("plugins");
     std::fs::create_dir_all(&plugins).expect("plugins dir");
     let built = build();
     for so in [&built.file_plugin, &built.testing_plugin] {
         let _ = std::fs::copy(so, plugins.join(so.file_name().expect("name")));
     }
+    plugins
+}
+
+/// A standalone worker config for tests: plugins from the build, offsets in `dir`.
+pub fn worker_properties(dir: &Path, bootstrap: &str, rest_port: u16, extra: &str) -> PathBuf {
+    let plugins = test_plugin_path(dir);
     write_file(
         dir,
         "worker.properties",
@@ -458,12 +464,7 @@ pub fn distributed_worker_properties(
     rest_port: u16,
     extra: &str,
 ) -> PathBuf {
-    let plugins = dir.join("plugins");
-    std::fs::create_dir_all(&plugins).expect("plugins dir");
-    let built = build();
-    for so in [&built.file_plugin, &built.testing_plugin] {
-        let _ = std::fs::copy(so, plugins.join(so.file_name().expect("name")));
-    }
+    let plugins = test_plugin_path(dir);
     write_file(
         dir,
         "worker.properties",

@@ -471,6 +471,78 @@ fn writer(
     })
 }
 
+/// FileStreamSource → topic → FileStreamSink with one sink task on a 3-worker cluster `name`,
+/// every task RUNNING; lines appended to `input` reach `output`. One sink task: with several,
+/// tansu's group coordinator sometimes leaves a dead or restarted member's partitions unassigned
+/// for minutes (it does not start a new generation when a member's session ends; see
+/// host/src/herder/distributed/membership.rs). The kill of workers is what these tests are about.
+struct FilePipeline {
+    cluster: Cluster,
+    input: PathBuf,
+    output: PathBuf,
+}
+
+/// The units of a [`FilePipeline`] and their task counts.
+const FILE_PIPELINE_UNITS: [(&str, usize); 2] = [("src", 1), ("snk", 1)];
+
+fn file_pipeline(name: &str) -> FilePipeline {
+    let cluster = Cluster::start(name, 3, &quick_failover(SESSION_TIMEOUT_MS));
+    let topic = format!("{name}-lines");
+    let input = cluster.file("in.txt");
+    let output = cluster.file("out.txt");
+    std::fs::write(&input, "").unwrap();
+    create(&cluster, 0, source_connector("src", &input, &topic));
+    create(&cluster, 0, sink_connector("snk", &output, &topic, 1));
+    cluster.wait_for_placement(0, Duration::from_secs(90), "every task RUNNING", |p| {
+        all_running(p, &FILE_PIPELINE_UNITS)
+    });
+    FilePipeline {
+        cluster,
+        input,
+        output,
+    }
+}
+
+/// The index and id of the worker running `unit`.
+fn worker_running(cluster: &Cluster, placement: &Placement, unit: &str) -> (usize, String) {
+    let id = placement[unit].1.clone();
+    let index = cluster
+        .index_of(&id)
+        .unwrap_or_else(|| panic!("{unit} runs on an unknown worker {id}"));
+    (index, id)
+}
+
+/// Waits for all `lines` sent to reach the sink, then (after 2 s for stragglers) checks that
+/// nothing else arrived and duplicates stay within `duplicate_bound`; prints the counts as `run`.
+fn check_every_line_arrived(
+    pipeline: &FilePipeline,
+    lines: usize,
+    duplicate_bound: usize,
+    started: Instant,
+    run: &str,
+) {
+    let sent: HashSet<String> = (0..lines).map(line).collect();
+    wait_for_all_lines(
+        &pipeline.cluster,
+        &pipeline.output,
+        &sent,
+        Duration::from_secs(120),
+    );
+    let all_in = started.elapsed();
+    std::thread::sleep(Duration::from_secs(2));
+    let counts = tally(&pipeline.output, &sent);
+    eprintln!(
+        "{run}: sent {lines}, received {} ({} unique), missing {}, duplicates {} (bound {duplicate_bound}), torn lines mended {}, all in after {all_in:?}",
+        counts.received, counts.unique, counts.missing, counts.duplicates, counts.torn
+    );
+    assert_eq!(counts.foreign, 0, "nothing but source lines");
+    assert!(
+        counts.duplicates <= duplicate_bound,
+        "{} duplicates exceed {duplicate_bound}",
+        counts.duplicates
+    );
+}
+
 fn partition_count(bootstrap: &str, topic: &str) -> Option<usize> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
@@ -595,41 +667,28 @@ fn kill_9_moves_tasks_and_loses_nothing() {
     let _serial = one_at_a_time();
     const LINES: usize = 12_000;
     const PER_TICK: usize = 50;
-    let mut cluster = Cluster::start("failover", 3, &quick_failover(SESSION_TIMEOUT_MS));
-    let topic = "failover-lines";
-    let input = cluster.file("in.txt");
-    let output = cluster.file("out.txt");
-    std::fs::write(&input, "").unwrap();
-    create(&cluster, 0, source_connector("src", &input, topic));
-    // One sink task, as in the restart test below: tansu sometimes never hands a dead member's
-    // partitions of a multi-member sink group to its replacement.
-    create(&cluster, 0, sink_connector("snk", &output, topic, 1));
-    let expected = [("src", 1), ("snk", 1)];
-    cluster.wait_for_placement(0, Duration::from_secs(90), "every task RUNNING", |p| {
-        all_running(p, &expected)
-    });
+    let mut pipeline = file_pipeline("failover");
+    let expected = FILE_PIPELINE_UNITS;
 
     let written = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let feeder = writer(input.clone(), LINES, PER_TICK, written.clone());
+    let feeder = writer(pipeline.input.clone(), LINES, PER_TICK, written.clone());
     // A third of the lines first, so a task that restarted from the beginning of the file
     // would show as far more duplicates than the bound below.
     wait_until(Duration::from_secs(60), "4000 lines written", || {
         written.load(Ordering::Acquire) >= 4000
     });
+    let cluster = &mut pipeline.cluster;
     let before = cluster.wait_for_placement(0, Duration::from_secs(10), "a full placement", |p| {
         all_running(p, &expected)
     });
-    let victim_id = before["src-0"].1.clone();
-    let victim = cluster
-        .index_of(&victim_id)
-        .unwrap_or_else(|| panic!("src-0 runs on an unknown worker {victim_id}"));
+    let (victim, victim_id) = worker_running(cluster, &before, "src-0");
     let moved: Vec<String> = before
         .iter()
         .filter(|(_, (_, id))| *id == victim_id)
         .map(|(unit, _)| unit.clone())
         .collect();
-    let in_sink = sink_content(&output).lines.len();
+    let in_sink = sink_content(&pipeline.output).lines.len();
     cluster.signal(victim, libc::SIGKILL);
     let killed_at = Instant::now();
     eprintln!(
@@ -657,24 +716,16 @@ fn kill_9_moves_tasks_and_loses_nothing() {
     );
 
     feeder.join().unwrap();
-    let sent: HashSet<String> = (0..LINES).map(line).collect();
-    wait_for_all_lines(&cluster, &output, &sent, Duration::from_secs(120));
-    let all_in = started.elapsed();
-    std::thread::sleep(Duration::from_secs(2));
-    let counts = tally(&output, &sent);
     // A kill loses at most what was not yet committed: about one offset flush interval (1 s)
     // of flow plus a second, on each side (source offsets, sink offsets).
     let rate = PER_TICK as f64 * 10.0;
     let duplicate_bound = (2.0 * 2.0 * rate) as usize;
-    eprintln!(
-        "kill -9 x1 (3 workers): sent {LINES}, received {} ({} unique), missing {}, duplicates {} (bound {duplicate_bound}), torn lines mended {}, all in after {all_in:?}",
-        counts.received, counts.unique, counts.missing, counts.duplicates, counts.torn
-    );
-    assert_eq!(counts.foreign, 0, "nothing but source lines");
-    assert!(
-        counts.duplicates <= duplicate_bound,
-        "{} duplicates exceed {duplicate_bound}",
-        counts.duplicates
+    check_every_line_arrived(
+        &pipeline,
+        LINES,
+        duplicate_bound,
+        started,
+        "kill -9 x1 (3 workers)",
     );
 }
 
@@ -683,25 +734,14 @@ fn kill_9_and_restart_three_times_loses_nothing() {
     let _serial = one_at_a_time();
     const LINES: usize = 20_000;
     const PER_TICK: usize = 50;
-    let mut cluster = Cluster::start("restarts", 3, &quick_failover(SESSION_TIMEOUT_MS));
-    let topic = "restarts-lines";
-    let input = cluster.file("in.txt");
-    let output = cluster.file("out.txt");
-    std::fs::write(&input, "").unwrap();
-    create(&cluster, 0, source_connector("src", &input, topic));
-    // One sink task: with several, tansu's group coordinator sometimes leaves a restarted sink
-    // consumer without partitions for minutes (it does not start a new generation when a
-    // member's session ends; see host/src/herder/distributed/membership.rs). The kill and
-    // restart of workers is what this test is about.
-    create(&cluster, 0, sink_connector("snk", &output, topic, 1));
-    let expected = [("src", 1), ("snk", 1)];
-    cluster.wait_for_placement(0, Duration::from_secs(90), "every task RUNNING", |p| {
-        all_running(p, &expected)
-    });
+    let mut pipeline = file_pipeline("restarts");
+    let expected = FILE_PIPELINE_UNITS;
+    let output = pipeline.output.clone();
 
     let written = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let feeder = writer(input.clone(), LINES, PER_TICK, written.clone());
+    let feeder = writer(pipeline.input.clone(), LINES, PER_TICK, written.clone());
+    let cluster = &mut pipeline.cluster;
     for kill in 1..=3 {
         // The pipeline flows before each kill: the newest line written reaches the sink.
         let newest = written.load(Ordering::Acquire).max(PER_TICK) - 1;
@@ -730,10 +770,7 @@ fn kill_9_and_restart_three_times_loses_nothing() {
             cluster.wait_for_placement(0, Duration::from_secs(30), "a full placement", |p| {
                 all_running(p, &expected)
             });
-        let victim_id = placement["src-0"].1.clone();
-        let victim = cluster
-            .index_of(&victim_id)
-            .unwrap_or_else(|| panic!("src-0 runs on an unknown worker {victim_id}"));
+        let (victim, victim_id) = worker_running(cluster, &placement, "src-0");
         let in_sink = sink_content(&output).lines.len();
         cluster.signal(victim, libc::SIGKILL);
         let killed_at = Instant::now();
@@ -759,23 +796,16 @@ fn kill_9_and_restart_three_times_loses_nothing() {
         );
     }
     feeder.join().unwrap();
-    let sent: HashSet<String> = (0..LINES).map(line).collect();
-    wait_for_all_lines(&cluster, &output, &sent, Duration::from_secs(120));
-    let all_in = started.elapsed();
-    std::thread::sleep(Duration::from_secs(2));
-    let counts = tally(&output, &sent);
     let rate = PER_TICK as f64 * 10.0;
     let duplicate_bound = (3.0 * 2.0 * 2.0 * rate) as usize;
-    eprintln!(
-        "kill -9 and restart x3 (3 workers): sent {LINES}, received {} ({} unique), missing {}, duplicates {} (bound {duplicate_bound}), torn lines mended {}, all in after {all_in:?}",
-        counts.received, counts.unique, counts.missing, counts.duplicates, counts.torn
+    check_every_line_arrived(
+        &pipeline,
+        LINES,
+        duplicate_bound,
+        started,
+        "kill -9 and restart x3 (3 workers)",
     );
-    assert_eq!(counts.foreign, 0, "nothing but source lines");
-    assert!(
-        counts.duplicates <= duplicate_bound,
-        "{} duplicates exceed {duplicate_bound}",
-        counts.duplicates
-    );
+    let cluster = &pipeline.cluster;
     let expected_ids: BTreeSet<String> = (0..3).map(|i| cluster.id(i)).collect();
     let end = cluster.wait_for_placement(
         0,
