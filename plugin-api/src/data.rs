@@ -497,6 +497,12 @@ impl From<Vec<u8>> for Value {
 }
 
 /// A STRUCT value: a schema and one value per field, in field order.
+///
+/// Build the value vector with [`Struct::values_for`] (or the struct with [`Struct::new`]): it
+/// leaves room for [`Struct::SPARE_FIELDS`] more values, so that a transformation adding fields
+/// (InsertField, typically one or two) appends them in place. Without that room it must move
+/// every value into a new vector and free the old one, for each record: in a source pipeline
+/// that reallocation costs more than the rest of such a transformation.
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug, PartialEq)]
 pub struct Struct {
@@ -505,13 +511,24 @@ pub struct Struct {
 }
 
 impl Struct {
+    /// How many values beyond its fields a struct built by this crate has room for.
+    pub const SPARE_FIELDS: usize = 2;
+
+    /// An empty value vector for a struct of `fields` fields, with room for
+    /// [`Struct::SPARE_FIELDS`] more.
+    pub fn values_for(fields: usize) -> RVec<Value> {
+        RVec::with_capacity(fields + Self::SPARE_FIELDS)
+    }
+
     /// A struct with every field null (or its default), to be filled with [`Struct::put`].
     pub fn new(schema: SchemaRef) -> Struct {
-        let values = schema
-            .fields
-            .iter()
-            .map(|f| f.schema.default_value().cloned().unwrap_or(Value::Null))
-            .collect();
+        let mut values = Self::values_for(schema.fields.len());
+        values.extend(
+            schema
+                .fields
+                .iter()
+                .map(|f| f.schema.default_value().cloned().unwrap_or(Value::Null)),
+        );
         Struct { schema, values }
     }
 

@@ -239,7 +239,7 @@ impl Generator {
                 genders,
             } => {
                 let userid = pick(&mut rng, users);
-                let mut values = RVec::with_capacity(4);
+                let mut values = Struct::values_for(4);
                 values.push(Value::Int64(rng.between(TIME_RANGE.0, TIME_RANGE.1)));
                 values.push(Value::String(userid.clone()));
                 values.push(Value::String(pick(&mut rng, regions)));
@@ -253,11 +253,11 @@ impl Generator {
                 states,
             } => {
                 let orderid = self.order_id(iteration);
-                let mut address = RVec::with_capacity(3);
+                let mut address = Struct::values_for(3);
                 address.push(Value::String(pick(&mut rng, cities)));
                 address.push(Value::String(pick(&mut rng, states)));
                 address.push(Value::Int64(rng.between(10_000, 99_999)));
-                let mut values = RVec::with_capacity(5);
+                let mut values = Struct::values_for(5);
                 values.push(Value::Int64(rng.between(TIME_RANGE.0, TIME_RANGE.1)));
                 values.push(Value::Int32(orderid));
                 values.push(Value::String(pick(&mut rng, items)));
@@ -273,7 +273,7 @@ impl Generator {
                 let viewtime = (iteration.min(i64::MAX as u64) as i64)
                     .saturating_mul(VIEWTIME_STEP)
                     .saturating_add(VIEWTIME_START);
-                let mut values = RVec::with_capacity(3);
+                let mut values = Struct::values_for(3);
                 values.push(Value::Int64(viewtime));
                 values.push(Value::String(pick(&mut rng, users)));
                 values.push(Value::String(pageid.clone()));

@@ -205,33 +205,35 @@ pub(crate) struct SchemaCache<V> {
     entries: Vec<(SchemaRef, V)>,
 }
 
-impl<V: Clone> SchemaCache<V> {
+impl<V> SchemaCache<V> {
     pub fn new() -> SchemaCache<V> {
         SchemaCache {
             entries: Vec::new(),
         }
     }
 
+    /// The value derived from `key`, built on a miss.
     pub fn get_or_build<E>(
         &mut self,
         key: &SchemaRef,
         build: impl FnOnce(&SchemaRef) -> Result<V, E>,
-    ) -> Result<V, E> {
-        if let Some((_, v)) = self
+    ) -> Result<&V, E> {
+        let index = match self
             .entries
             .iter()
-            .find(|(k, _)| std::ptr::eq::<Schema>(&**k, &**key))
+            .position(|(k, _)| std::ptr::eq::<Schema>(&**k, &**key))
         {
-            return Ok(v.clone());
-        }
-        if let Some(index) = self.entries.iter().position(|(k, _)| **k == **key) {
-            let (_, v) = self.entries.remove(index);
-            self.entries.insert(0, (key.clone(), v.clone()));
-            return Ok(v);
-        }
-        let v = build(key)?;
-        self.entries.insert(0, (key.clone(), v.clone()));
-        self.entries.truncate(SCHEMA_CACHE_SIZE);
-        Ok(v)
+            Some(index) => index,
+            None => {
+                let entry = match self.entries.iter().position(|(k, _)| **k == **key) {
+                    Some(index) => (key.clone(), self.entries.remove(index).1),
+                    None => (key.clone(), build(key)?),
+                };
+                self.entries.insert(0, entry);
+                self.entries.truncate(SCHEMA_CACHE_SIZE);
+                0
+            }
+        };
+        Ok(&self.entries[index].1)
     }
 }

@@ -182,6 +182,69 @@ fn insert_field() {
     ]);
 }
 
+/// A struct built with `Struct::values_for` has room for the fields InsertField adds: they are
+/// appended to its own vector, with the same result as when the values must move to a new one.
+#[test]
+fn insert_field_appends_in_place_when_the_struct_has_room() {
+    let schema = struct_schema(&[
+        ("n", with_default(Int32, Value::Int32(5))),
+        ("m", prim(String)),
+    ]);
+    let with_room = |values: Vec<Value>| {
+        let mut room = kconnect_plugin_api::Struct::values_for(values.len());
+        room.extend(values);
+        Value::Struct(kconnect_plugin_api::Struct {
+            schema: schema.clone(),
+            values: room,
+        })
+    };
+    for (config, spare_needed) in [
+        (vec![("topic.field", "t")], 1),
+        (vec![("topic.field", "t"), ("partition.field", "p")], 2),
+        (
+            vec![
+                ("topic.field", "t"),
+                ("partition.field", "p"),
+                ("replace.null.with.default", "false"),
+            ],
+            2,
+        ),
+        (
+            vec![
+                ("topic.field", "t"),
+                ("partition.field", "p"),
+                ("timestamp.field", "ts"),
+            ],
+            3,
+        ),
+    ] {
+        let input = vec![Value::Null, s("x")];
+        let mut tight = value_record(Some(schema.clone()), strukt(&schema, input.clone()));
+        let mut roomy = value_record(Some(schema.clone()), with_room(input));
+        let buffer = |record: &ConnectRecord| match &record.value {
+            Value::Struct(value) => value.values.as_ptr(),
+            other => panic!("not a struct: {other:?}"),
+        };
+        let before = buffer(&roomy);
+        let mut t = transform("InsertField$Value", &config);
+        assert_eq!(
+            t.apply(&mut tight).expect("tight"),
+            kconnect_transforms::Verdict::Keep
+        );
+        let mut t = transform("InsertField$Value", &config);
+        assert_eq!(
+            t.apply(&mut roomy).expect("roomy"),
+            kconnect_transforms::Verdict::Keep
+        );
+        assert_eq!(roomy, tight, "{config:?}");
+        assert_eq!(
+            buffer(&roomy) == before,
+            spare_needed <= kconnect_plugin_api::Struct::SPARE_FIELDS,
+            "{config:?}: appended in place only when the struct has room"
+        );
+    }
+}
+
 #[test]
 fn insert_field_offset_on_sink_records_and_config_errors() {
     let schema = struct_schema(&[("a", prim(Int32))]);

@@ -224,7 +224,7 @@ pub(crate) fn to_connect(
         }
         (SchemaType::Map, _) => read_map(schema, node, replace_null_with_default)?,
         (SchemaType::Struct, Node::Object(members)) => {
-            let mut values = RVec::with_capacity(schema.fields.len());
+            let mut values = Struct::values_for(schema.fields.len());
             for (i, field) in schema.fields.iter().enumerate() {
                 // Fields usually arrive in schema order, so look at the same position first.
                 let member = match members.get(i) {

@@ -223,7 +223,9 @@ impl Transformation for Cast {
                 }
                 let plan = {
                     let mut plans = std::mem::replace(&mut self.plans, SchemaCache::new());
-                    let plan = plans.get_or_build(&schema, |s| self.plan(s).map(Arc::new));
+                    let plan = plans
+                        .get_or_build(&schema, |s| self.plan(s).map(Arc::new))
+                        .cloned();
                     self.plans = plans;
                     plan?
                 };

@@ -160,7 +160,9 @@ impl Transformation for Flatten {
                 }
                 let flat = {
                     let mut cache = std::mem::replace(&mut self.schemas, SchemaCache::new());
-                    let flat = cache.get_or_build(&schema, |s| self.flatten_schema(s));
+                    let flat = cache
+                        .get_or_build(&schema, |s| self.flatten_schema(s))
+                        .cloned();
                     self.schemas = cache;
                     flat?
                 };

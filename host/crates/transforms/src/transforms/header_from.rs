@@ -127,7 +127,9 @@ impl Transformation for HeaderFrom {
                 let value = require_struct(value, &self.purpose)?;
                 let plan = {
                     let mut plans = std::mem::replace(&mut self.plans, SchemaCache::new());
-                    let plan = plans.get_or_build(&schema, |s| self.plan(s).map(Arc::new));
+                    let plan = plans
+                        .get_or_build(&schema, |s| self.plan(s).map(Arc::new))
+                        .cloned();
                     self.plans = plans;
                     plan?
                 };

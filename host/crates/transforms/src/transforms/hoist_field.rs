@@ -46,11 +46,14 @@ impl Transformation for HoistField {
                     )));
                 }
                 let field = &self.field;
-                let hoisted = self.schemas.get_or_build(&schema, |s| {
-                    Ok::<_, TransformError>(
-                        SchemaBuilder::struct_().field(field, s.clone()).build_ref(),
-                    )
-                })?;
+                let hoisted = self
+                    .schemas
+                    .get_or_build(&schema, |s| {
+                        Ok::<_, TransformError>(
+                            SchemaBuilder::struct_().field(field, s.clone()).build_ref(),
+                        )
+                    })?
+                    .clone();
                 let value = Value::Struct(Struct {
                     schema: hoisted.clone(),
                     values: vec![value].into(),

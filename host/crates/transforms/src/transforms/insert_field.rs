@@ -73,8 +73,7 @@ pub(crate) fn configure(
     side: Side,
 ) -> Result<Box<dyn Transformation>, TransformError> {
     let spec = |name: &str| settings.nullable_string(name).map(insertion_spec);
-    let mut insert = InsertField {
-        side,
+    let mut insertions = Insertions {
         topic: spec("topic.field")?,
         partition: spec("partition.field")?,
         offset: spec("offset.field")?,
@@ -82,41 +81,45 @@ pub(crate) fn configure(
         static_field: spec("static.field")?,
         static_value: settings.nullable_string("static.value")?,
         replace_null: settings.boolean("replace.null.with.default")?,
-        inserted: 0,
-        schemas: SchemaCache::new(),
+        count: 0,
     };
-    insert.inserted = [
-        &insert.topic,
-        &insert.partition,
-        &insert.offset,
-        &insert.timestamp,
-        &insert.static_field,
+    insertions.count = [
+        &insertions.topic,
+        &insertions.partition,
+        &insertions.offset,
+        &insertions.timestamp,
+        &insertions.static_field,
     ]
     .iter()
     .filter(|spec| spec.is_some())
     .count();
-    if insert.topic.is_none()
-        && insert.partition.is_none()
-        && insert.offset.is_none()
-        && insert.timestamp.is_none()
-        && insert.static_field.is_none()
-    {
+    if insertions.count == 0 {
         return Err(TransformError::config_general(
             "No field insertion configured",
         ));
     }
-    if let (Some(field), None) = (&insert.static_field, &insert.static_value) {
+    if let (Some(field), None) = (&insertions.static_field, &insertions.static_value) {
         return Err(settings.invalid(
             "static.value",
             "null",
             &format!("No value specified for static field: {}", field.name),
         ));
     }
-    Ok(Box::new(insert))
+    Ok(Box::new(InsertField {
+        side,
+        insertions,
+        schemas: SchemaCache::new(),
+    }))
 }
 
 struct InsertField {
     side: Side,
+    insertions: Insertions,
+    schemas: SchemaCache<SchemaRef>,
+}
+
+/// What InsertField is configured to insert.
+struct Insertions {
     topic: Option<InsertionSpec>,
     partition: Option<InsertionSpec>,
     offset: Option<InsertionSpec>,
@@ -125,8 +128,7 @@ struct InsertField {
     static_value: Option<String>,
     replace_null: bool,
     /// How many fields are inserted.
-    inserted: usize,
-    schemas: SchemaCache<SchemaRef>,
+    count: usize,
 }
 
 fn primitive(schema_type: SchemaType, optional: bool) -> SchemaRef {
@@ -135,7 +137,7 @@ fn primitive(schema_type: SchemaType, optional: bool) -> SchemaRef {
     SchemaRef::new(schema)
 }
 
-impl InsertField {
+impl Insertions {
     fn updated_schema(&self, schema: &Schema) -> Result<SchemaRef, TransformError> {
         let mut updated = copy_schema_basics(schema, SchemaType::Struct);
         updated.fields = schema.fields.clone();
@@ -162,43 +164,6 @@ impl InsertField {
         Ok(SchemaRef::new(updated))
     }
 
-    fn insert(&mut self, record: &mut ConnectRecord, offset: Option<i64>) -> TransformResult {
-        if self.side.value(record).is_null() {
-            return Ok(Verdict::Keep);
-        }
-        let offset = match (&self.offset, offset) {
-            (Some(_), None) => {
-                return Err(TransformError::data(format!(
-                    "Only SinkRecord supported for [{PURPOSE}], found: org.apache.kafka.connect.source.SourceRecord"
-                )))
-            }
-            (_, offset) => offset,
-        };
-        let metadata = Metadata {
-            topic: self.topic.is_some().then(|| record.topic.clone()),
-            partition: record.kafka_partition.into_option(),
-            offset,
-            timestamp: record.timestamp.into_option(),
-        };
-        let (schema, value) = self.side.slots(record);
-        match (schema, value) {
-            (ROption::RNone, Value::Map(entries)) => self.insert_into_map(entries, metadata),
-            (ROption::RNone, other) => return Err(not_a_map(other, PURPOSE)),
-            (ROption::RSome(schema), Value::Struct(value)) => {
-                let updated = {
-                    let mut cache = std::mem::replace(&mut self.schemas, SchemaCache::new());
-                    let updated = cache.get_or_build(schema, |s| self.updated_schema(s));
-                    self.schemas = cache;
-                    updated?
-                };
-                self.insert_into_struct(value, &updated, metadata);
-                *schema = updated;
-            }
-            (ROption::RSome(_), other) => return Err(not_a_struct(other, PURPOSE)),
-        }
-        Ok(Verdict::Keep)
-    }
-
     fn insert_into_map(&self, entries: &mut RVec<Tuple2<Value, Value>>, metadata: Metadata) {
         if let (Some(spec), Some(topic)) = (&self.topic, metadata.topic) {
             map_put(entries, &spec.name, Value::String(topic));
@@ -217,19 +182,29 @@ impl InsertField {
         }
     }
 
-    /// Gives `value` the `updated` schema and the inserted fields' values, in its field order.
+    /// Gives `value` the `updated` schema and the inserted fields' values, after its own.
     fn insert_into_struct(&self, value: &mut Struct, updated: &SchemaRef, metadata: Metadata) {
-        // A new vector from the worker's allocator rather than `reserve` on the polled one,
-        // which would reallocate through the plugin's.
-        let mut values = RVec::with_capacity(value.values.len() + self.inserted);
-        let fields = value.schema.fields.iter();
-        for (field_value, field) in value.values.drain(..).zip(fields) {
-            values.push(resolve_default(
-                field_value,
-                &field.schema,
-                self.replace_null,
-            ));
+        let values = &mut value.values;
+        if values.capacity() - values.len() >= self.count {
+            // The room `Struct::values_for` leaves: appended in place.
+            if self.replace_null {
+                fill_defaults(value);
+            }
+        } else {
+            // A new vector from the worker's allocator rather than `reserve` on the polled
+            // one, which would reallocate through the plugin's.
+            let mut grown = Struct::values_for(values.len() + self.count);
+            let fields = value.schema.fields.iter();
+            for (field_value, field) in values.drain(..).zip(fields) {
+                grown.push(resolve_default(
+                    field_value,
+                    &field.schema,
+                    self.replace_null,
+                ));
+            }
+            *values = grown;
         }
+        let values = &mut value.values;
         if let Some(topic) = metadata.topic {
             values.push(Value::String(topic));
         }
@@ -250,8 +225,44 @@ impl InsertField {
                     .unwrap_or_default(),
             );
         }
-        value.values = values;
         value.schema = updated.clone();
+    }
+}
+
+impl InsertField {
+    fn insert(&mut self, record: &mut ConnectRecord, offset: Option<i64>) -> TransformResult {
+        if self.side.value(record).is_null() {
+            return Ok(Verdict::Keep);
+        }
+        let insertions = &self.insertions;
+        let offset = match (&insertions.offset, offset) {
+            (Some(_), None) => {
+                return Err(TransformError::data(format!(
+                    "Only SinkRecord supported for [{PURPOSE}], found: org.apache.kafka.connect.source.SourceRecord"
+                )))
+            }
+            (_, offset) => offset,
+        };
+        let metadata = Metadata {
+            topic: insertions.topic.is_some().then(|| record.topic.clone()),
+            partition: record.kafka_partition.into_option(),
+            offset,
+            timestamp: record.timestamp.into_option(),
+        };
+        let (schema, value) = self.side.slots(record);
+        match (schema, value) {
+            (ROption::RNone, Value::Map(entries)) => insertions.insert_into_map(entries, metadata),
+            (ROption::RNone, other) => return Err(not_a_map(other, PURPOSE)),
+            (ROption::RSome(schema), Value::Struct(value)) => {
+                let updated = self
+                    .schemas
+                    .get_or_build(schema, |s| insertions.updated_schema(s))?;
+                insertions.insert_into_struct(value, updated, metadata);
+                *schema = updated.clone();
+            }
+            (ROption::RSome(_), other) => return Err(not_a_struct(other, PURPOSE)),
+        }
+        Ok(Verdict::Keep)
     }
 }
 

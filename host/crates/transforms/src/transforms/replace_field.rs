@@ -4,7 +4,6 @@
 
 use super::prelude::*;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 pub(crate) const DOC: &str = "Filter or rename fields.";
 
@@ -97,13 +96,15 @@ pub(crate) fn configure(
     }
     Ok(Box::new(ReplaceField {
         side,
-        exclude: list_or_deprecated(settings, "exclude", "blacklist")?
-            .into_iter()
-            .collect(),
-        include: list_or_deprecated(settings, "include", "whitelist")?
-            .into_iter()
-            .collect(),
-        renames,
+        selection: Selection {
+            exclude: list_or_deprecated(settings, "exclude", "blacklist")?
+                .into_iter()
+                .collect(),
+            include: list_or_deprecated(settings, "include", "whitelist")?
+                .into_iter()
+                .collect(),
+            renames,
+        },
         replace_null: settings.boolean("replace.null.with.default")?,
         plans: SchemaCache::new(),
     }))
@@ -117,14 +118,19 @@ struct Plan {
 
 struct ReplaceField {
     side: Side,
+    selection: Selection,
+    replace_null: bool,
+    plans: SchemaCache<Plan>,
+}
+
+/// Which fields are kept, and under which names.
+struct Selection {
     exclude: HashSet<String>,
     include: HashSet<String>,
     renames: HashMap<String, String>,
-    replace_null: bool,
-    plans: SchemaCache<Arc<Plan>>,
 }
 
-impl ReplaceField {
+impl Selection {
     fn keeps(&self, field: &str) -> bool {
         !self.exclude.contains(field) && (self.include.is_empty() || self.include.contains(field))
     }
@@ -160,17 +166,18 @@ impl Transformation for ReplaceField {
         if self.side.value(record).is_null() {
             return Ok(Verdict::Keep);
         }
+        let selection = &self.selection;
         let (schema, value) = self.side.slots(record);
         match (schema, value) {
             (ROption::RNone, Value::Map(entries)) => {
                 let mut updated = RVec::with_capacity(entries.len());
                 for Tuple2(key, value) in std::mem::take(entries) {
                     let name = map_key_string(&key);
-                    if self.keeps(&name) {
-                        if self.renames.is_empty() {
+                    if selection.keeps(&name) {
+                        if selection.renames.is_empty() {
                             updated.push(Tuple2(key, value));
                         } else {
-                            map_put(&mut updated, self.renamed(&name), value);
+                            map_put(&mut updated, selection.renamed(&name), value);
                         }
                     }
                 }
@@ -178,12 +185,9 @@ impl Transformation for ReplaceField {
             }
             (ROption::RNone, other) => return Err(not_a_map(other, PURPOSE)),
             (ROption::RSome(schema), Value::Struct(value)) => {
-                let plan = {
-                    let mut plans = std::mem::replace(&mut self.plans, SchemaCache::new());
-                    let plan = plans.get_or_build(&value.schema, |s| self.plan(s).map(Arc::new));
-                    self.plans = plans;
-                    plan?
-                };
+                let plan = self
+                    .plans
+                    .get_or_build(&value.schema, |s| selection.plan(s))?;
                 if self.replace_null {
                     fill_defaults(value);
                 }

@@ -51,16 +51,19 @@ impl Transformation for SetSchemaMetadata {
             TransformError::data("Schema required for [updating schema metadata]")
         })?;
         let (name, version) = (&self.name, self.version);
-        let updated = self.schemas.get_or_build(&schema, |s| {
-            let mut updated = (**s).clone();
-            if let Some(name) = name {
-                updated.name = ROption::RSome(name.as_str().into());
-            }
-            if let Some(version) = version {
-                updated.version = ROption::RSome(version);
-            }
-            Ok::<_, TransformError>(SchemaRef::new(updated))
-        })?;
+        let updated = self
+            .schemas
+            .get_or_build(&schema, |s| {
+                let mut updated = (**s).clone();
+                if let Some(name) = name {
+                    updated.name = ROption::RSome(name.as_str().into());
+                }
+                if let Some(version) = version {
+                    updated.version = ROption::RSome(version);
+                }
+                Ok::<_, TransformError>(SchemaRef::new(updated))
+            })?
+            .clone();
         let value = match value {
             Value::Struct(s) => {
                 let (_, values) = take_values(s, self.replace_null);

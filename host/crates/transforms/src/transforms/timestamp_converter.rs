@@ -310,7 +310,9 @@ impl Transformation for TimestampConverter {
             Some(schema) => {
                 let updated = {
                     let mut cache = std::mem::replace(&mut self.schemas, SchemaCache::new());
-                    let updated = cache.get_or_build(&schema, |s| self.updated_schema(s));
+                    let updated = cache
+                        .get_or_build(&schema, |s| self.updated_schema(s))
+                        .cloned();
                     self.schemas = cache;
                     updated?
                 };

@@ -75,7 +75,10 @@ impl Transformation for ValueToKey {
                     .collect();
                 (
                     Some(schema.clone()),
-                    Value::Struct(Struct { schema, values }),
+                    Value::Struct(Struct {
+                        schema: schema.clone(),
+                        values,
+                    }),
                 )
             }
             (Some(_), other) => return Err(not_a_struct(other, PURPOSE)),
