@@ -246,6 +246,9 @@
 //! - **Types that cross** are the `#[repr(C)]` `abi_stable` types of this crate ([`Value`],
 //!   [`Schema`], records, [`ConnectError`]); configs and config definitions cross as strings and
 //!   JSON. Never hand a `std` type or a trait object of your own to the worker.
+//! - **Building records**: give a struct value its vector through [`Struct::values_for`] (or
+//!   build it with [`Struct::new`]): the room it leaves lets InsertField and its like append
+//!   fields in place instead of moving every value of every record into a new vector.
 //! - **Compatibility**: the worker loads a plugin only when the plugin's plugin-api has the same
 //!   major version as the worker's (the same minor while the major is 0); otherwise it refuses
 //!   the library with a message naming both versions. Within that range:

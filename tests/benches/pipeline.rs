@@ -12,15 +12,16 @@
 //! topic back depends on how it was written (batch sizes, and JSON records are larger); the ratio
 //! to the raw consumer on the raw producer's topic is printed beside. Each phase runs three times
 //! and the fastest attempt counts (the machine is shared; the producer phases last about a
-//! second), with the slowest rate shown too.
+//! second), with the slowest rate shown too. Phases whose rates are compared with each other take
+//! their attempts in turn (the raw producer with the sources, the datagen pair), so that a slow
+//! spell of the machine weighs on both sides of a ratio.
 //!
 //! Transformations (issue #6): the datagen source (`pageviews` records: a STRUCT value with a
 //! schema, keyed by a string) runs with the String converter twice, plain and through the chain
 //! InsertField$Value (a static field) → ReplaceField$Value (a rename) → RegexRouter (a new topic),
 //! which does work on every record; the chain's cost is the ratio of the two rates. Both phases
 //! use the same source so that only the chain differs: FileStream lines are strings, which
-//! InsertField and ReplaceField refuse. Their attempts alternate (plain, chained, plain, …), so
-//! that a slow spell of the machine weighs on both sides of the ratio.
+//! InsertField and ReplaceField refuse.
 //!
 //! Every wait is bounded, and the broker and the workers are killed when their handles drop, so
 //! the run ends by itself. `KCONNECT_BENCH_RECORDS=N` runs with fewer records for a quick try;
@@ -103,15 +104,14 @@ fn main() {
         let skipped = || Err("skipped: KCONNECT_BENCH_ONLY=transforms".to_string());
         (skipped(), skipped(), Vec::new())
     };
-    // Alternated, so that a slow spell of the shared machine falls on both.
-    let (plain, chained) = best_of_alternating(
+    let [plain, chained] = best_of_alternating([
         ("Datagen String", &|attempt| {
             bench.datagen_run(Chain::Without, attempt)
         }),
         ("Datagen String + 3 transforms", &|attempt| {
             bench.datagen_run(Chain::With, attempt)
         }),
-    );
+    ]);
     let transforms = TransformRun { plain, chained };
     drop(broker);
 
@@ -526,11 +526,20 @@ impl Bench<'_> {
     }
 
     /// A datagen source writing `pageviews` records, through the transformation chain or not.
-    /// The raw clients, then FileStreamSource and FileStreamSink with each converter.
+    /// The raw clients, then FileStreamSource and FileStreamSink with each converter. The raw
+    /// producer and the sources alternate their attempts, as the datagen phases do.
     fn file_phases(&self, input: &Path) -> (Outcome, Outcome, Vec<Run>) {
-        let raw_produce = best_of("raw producer", |attempt| {
-            self.raw_produce(&format!("bench-raw-{attempt}"))
-        });
+        let [raw_produce, string_source, json_source] = best_of_alternating([
+            ("raw producer", &|attempt| {
+                self.raw_produce(&format!("bench-raw-{attempt}"))
+            }),
+            ("FileStreamSource String", &|attempt| {
+                self.source_run(Format::String, input, attempt)
+            }),
+            ("FileStreamSource JSON", &|attempt| {
+                self.source_run(Format::Json, input, attempt)
+            }),
+        ]);
         let raw_consume = match &raw_produce {
             Ok(_) => best_of("raw consumer", |attempt| {
                 self.raw_consume("bench-raw-0", attempt)
@@ -538,11 +547,8 @@ impl Bench<'_> {
             Err(_) => Err("skipped: the raw producer failed".to_string()),
         };
         let mut runs = Vec::new();
-        for format in [Format::String, Format::Json] {
+        for (format, source) in [(Format::String, string_source), (Format::Json, json_source)] {
             let name = format.name();
-            let source = best_of(&format!("FileStreamSource {name}"), |attempt| {
-                self.source_run(format, input, attempt)
-            });
             let skipped = || Err("skipped: the source run failed".to_string());
             let raw_read = match &source {
                 Ok(_) => best_of(&format!("raw consumer on {}", format.topic(0)), |attempt| {
@@ -747,12 +753,13 @@ fn best_of(phase: &str, mut attempt: impl FnMut(usize) -> Outcome) -> Outcome {
 
 type Phase<'a> = (&'a str, &'a dyn Fn(usize) -> Outcome);
 
-/// [`best_of`] for two phases whose ratio counts, their attempts taken in turn (a, b, a, b, …).
-/// A failed attempt ends its phase; the other one goes on.
-fn best_of_alternating(a: Phase<'_>, b: Phase<'_>) -> (Outcome, Outcome) {
-    let mut outcomes = [Ok(Best::default()), Ok(Best::default())];
+/// [`best_of`] for phases compared with each other, their attempts taken in turn (a, b, a, b,
+/// …) so that a slow spell of the shared machine weighs on all of them. A failed attempt ends
+/// its phase; the others go on.
+fn best_of_alternating<const N: usize>(phases: [Phase<'_>; N]) -> [Outcome; N] {
+    let mut outcomes: [Result<Best, String>; N] = std::array::from_fn(|_| Ok(Best::default()));
     for i in 0..ATTEMPTS {
-        for ((phase, attempt), outcome) in [a, b].into_iter().zip(outcomes.iter_mut()) {
+        for ((phase, attempt), outcome) in phases.iter().zip(outcomes.iter_mut()) {
             if let Ok(best) = outcome {
                 match attempt(i) {
                     Ok(measurement) => best.add(phase, i, measurement),
@@ -761,11 +768,11 @@ fn best_of_alternating(a: Phase<'_>, b: Phase<'_>) -> (Outcome, Outcome) {
             }
         }
     }
-    let [outcome_a, outcome_b] = outcomes;
-    (
-        outcome_a.and_then(|best| best.finish(a.0)),
-        outcome_b.and_then(|best| best.finish(b.0)),
-    )
+    let mut phases = phases.iter();
+    outcomes.map(|outcome| {
+        let (phase, _) = phases.next().expect("one phase per outcome");
+        outcome.and_then(|best| best.finish(phase))
+    })
 }
 
 /// The fastest attempt of a phase so far, with the slowest rate and the highest RSS of all.

@@ -30,19 +30,18 @@ fn pageviews_schema() -> SchemaRef {
 }
 
 /// One polled batch, allocated the way a datagen task allocates it: strings of their own per
-/// record, the schemas shared.
+/// record, the schemas shared, each struct's values with the room `Struct::values_for` leaves.
 fn batch(schema: &SchemaRef, key_schema: &SchemaRef, first: usize) -> Vec<ConnectRecord> {
     (first..first + BATCH)
         .map(|i| {
             let page = format!("Page_{}", i % 100);
+            let mut values = Struct::values_for(3);
+            values.push(Value::Int64(1_500_000_000_000 + i as i64));
+            values.push(Value::String(format!("User_{}", i % 10).into()));
+            values.push(Value::String(page.as_str().into()));
             let value = Struct {
                 schema: schema.clone(),
-                values: vec![
-                    Value::Int64(1_500_000_000_000 + i as i64),
-                    Value::String(format!("User_{}", i % 10).into()),
-                    Value::String(page.as_str().into()),
-                ]
-                .into(),
+                values,
             };
             let mut record = ConnectRecord::new(
                 "bench-datagen-chain-0",
