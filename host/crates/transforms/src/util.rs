@@ -144,6 +144,15 @@ pub(crate) fn resolve_default(value: Value, field_schema: &Schema, replace_null:
     value
 }
 
+/// Whether any field of a STRUCT schema has a default: without one, [`fill_defaults`] has
+/// nothing to do.
+pub(crate) fn has_defaults(schema: &Schema) -> bool {
+    schema
+        .fields
+        .iter()
+        .any(|field| field.schema.default_value().is_some())
+}
+
 /// Replaces a struct's null values by their fields' defaults, as Kafka's `Struct.get` reads them.
 pub(crate) fn fill_defaults(value: &mut Struct) {
     for (v, field) in value.values.iter_mut().zip(value.schema.fields.iter()) {

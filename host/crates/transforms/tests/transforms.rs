@@ -305,6 +305,23 @@ fn derived_schemas_are_built_once_per_input_schema() {
 
 #[test]
 fn replace_field() {
+    let defaulted = struct_schema(&[
+        ("n", with_default(Int32, Value::Int32(5))),
+        ("m", prim(String)),
+    ]);
+    let defaulted_input = || {
+        value_record(
+            Some(defaulted.clone()),
+            strukt(&defaulted, vec![Value::Null, s("x")]),
+        )
+    };
+    let renamed_defaulted = |n: Value| {
+        let out = struct_schema(&[
+            ("number", with_default(Int32, Value::Int32(5))),
+            ("m", prim(String)),
+        ]);
+        value_record(Some(out.clone()), strukt(&out, vec![n, s("x")]))
+    };
     let schema = struct_schema(&[
         ("dont", prim(String)),
         ("abc", prim(Int32)),
@@ -416,6 +433,23 @@ fn replace_field() {
             config: vec![("exclude", "dont")],
             input: value_record(Some(schema.clone()), Value::Null),
             expected: value_record(Some(schema.clone()), Value::Null),
+        },
+        Case {
+            name: "a rename alone: a null field takes its default",
+            class: "ReplaceField$Value",
+            config: vec![("renames", "n:number")],
+            input: defaulted_input(),
+            expected: renamed_defaulted(Value::Int32(5)),
+        },
+        Case {
+            name: "…or stays null with replace.null.with.default=false",
+            class: "ReplaceField$Value",
+            config: vec![
+                ("renames", "n:number"),
+                ("replace.null.with.default", "false"),
+            ],
+            input: defaulted_input(),
+            expected: renamed_defaulted(Value::Null),
         },
     ]);
     let bad = configure_error("ReplaceField$Value", &[("renames", "a:b:c")]);

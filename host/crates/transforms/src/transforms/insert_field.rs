@@ -115,7 +115,14 @@ pub(crate) fn configure(
 struct InsertField {
     side: Side,
     insertions: Insertions,
-    schemas: SchemaCache<SchemaRef>,
+    schemas: SchemaCache<Updated>,
+}
+
+/// The schema a struct gets, derived from its own.
+struct Updated {
+    schema: SchemaRef,
+    /// Whether one of its own fields has a default, which a null value would take.
+    has_defaults: bool,
 }
 
 /// What InsertField is configured to insert.
@@ -138,6 +145,13 @@ fn primitive(schema_type: SchemaType, optional: bool) -> SchemaRef {
 }
 
 impl Insertions {
+    fn updated(&self, schema: &Schema) -> Result<Updated, TransformError> {
+        Ok(Updated {
+            schema: self.updated_schema(schema)?,
+            has_defaults: has_defaults(schema),
+        })
+    }
+
     fn updated_schema(&self, schema: &Schema) -> Result<SchemaRef, TransformError> {
         let mut updated = copy_schema_basics(schema, SchemaType::Struct);
         updated.fields = schema.fields.clone();
@@ -183,11 +197,11 @@ impl Insertions {
     }
 
     /// Gives `value` the `updated` schema and the inserted fields' values, after its own.
-    fn insert_into_struct(&self, value: &mut Struct, updated: &SchemaRef, metadata: Metadata) {
+    fn insert_into_struct(&self, value: &mut Struct, updated: &Updated, metadata: Metadata) {
         let values = &mut value.values;
         if values.capacity() - values.len() >= self.count {
             // The room `Struct::values_for` leaves: appended in place.
-            if self.replace_null {
+            if self.replace_null && updated.has_defaults {
                 fill_defaults(value);
             }
         } else {
@@ -225,7 +239,7 @@ impl Insertions {
                     .unwrap_or_default(),
             );
         }
-        value.schema = updated.clone();
+        value.schema = updated.schema.clone();
     }
 }
 
@@ -256,9 +270,9 @@ impl InsertField {
             (ROption::RSome(schema), Value::Struct(value)) => {
                 let updated = self
                     .schemas
-                    .get_or_build(schema, |s| insertions.updated_schema(s))?;
+                    .get_or_build(schema, |s| insertions.updated(s))?;
                 insertions.insert_into_struct(value, updated, metadata);
-                *schema = updated.clone();
+                *schema = updated.schema.clone();
             }
             (ROption::RSome(_), other) => return Err(not_a_struct(other, PURPOSE)),
         }

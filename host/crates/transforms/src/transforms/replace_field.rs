@@ -114,6 +114,8 @@ pub(crate) fn configure(
 struct Plan {
     schema: SchemaRef,
     sources: Vec<usize>,
+    /// Whether a kept field has a default, which a null value would take.
+    has_defaults: bool,
 }
 
 struct ReplaceField {
@@ -155,6 +157,7 @@ impl Selection {
             }
         }
         Ok(Plan {
+            has_defaults: has_defaults(&updated),
             schema: SchemaRef::new(updated),
             sources,
         })
@@ -188,13 +191,15 @@ impl Transformation for ReplaceField {
                 let plan = self
                     .plans
                     .get_or_build(&value.schema, |s| selection.plan(s))?;
-                if self.replace_null {
+                if self.replace_null && plan.has_defaults {
                     fill_defaults(value);
                 }
                 // Sources increase with the output position, so the kept values can be
-                // compacted to the front in place.
+                // compacted to the front in place; a rename alone moves none.
                 for (position, source) in plan.sources.iter().enumerate() {
-                    value.values.swap(position, *source);
+                    if position != *source {
+                        value.values.swap(position, *source);
+                    }
                 }
                 value.values.truncate(plan.sources.len());
                 value.schema = plan.schema.clone();
