@@ -525,7 +525,6 @@ impl Bench<'_> {
         self.worker_run(&run, format, SOURCE_OFFSET_FLUSH_MS, &connector, probe)
     }
 
-    /// A datagen source writing `pageviews` records, through the transformation chain or not.
     /// The raw clients, then FileStreamSource and FileStreamSink with each converter. The raw
     /// producer and the sources alternate their attempts, as the datagen phases do.
     fn file_phases(&self, input: &Path) -> (Outcome, Outcome, Vec<Run>) {
@@ -572,6 +571,7 @@ impl Bench<'_> {
         (raw_produce, raw_consume, runs)
     }
 
+    /// A datagen source writing `pageviews` records, through the transformation chain or not.
     fn datagen_run(&self, chain: Chain, attempt: usize) -> Outcome {
         let run = format!("datagen-{}-{attempt}", chain.name());
         let (topic, landed_topic) = chain.topics(attempt);
@@ -743,12 +743,9 @@ fn stored_offset(offsets_file: &Path, field: &str) -> Option<u64> {
 
 /// Runs `attempt` [`ATTEMPTS`] times and keeps the fastest, with the slowest rate and the
 /// highest peak RSS of all; the first failure fails the phase.
-fn best_of(phase: &str, mut attempt: impl FnMut(usize) -> Outcome) -> Outcome {
-    let mut best = Best::default();
-    for i in 0..ATTEMPTS {
-        best.add(phase, i, attempt(i)?);
-    }
-    best.finish(phase)
+fn best_of(phase: &str, attempt: impl Fn(usize) -> Outcome) -> Outcome {
+    let [outcome] = best_of_alternating([(phase, &attempt)]);
+    outcome
 }
 
 type Phase<'a> = (&'a str, &'a dyn Fn(usize) -> Outcome);

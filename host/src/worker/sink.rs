@@ -199,8 +199,6 @@ fn commit(
     Ok(())
 }
 
-/// Records not yet read in the assigned partitions, for the lag gauge (a watermark request per
-/// partition, made once per commit interval).
 /// Records left to read on the assigned partitions, from the consumer's positions and the high
 /// watermarks librdkafka keeps from its fetch responses. Asking the broker instead (a ListOffsets
 /// round trip per partition, on every commit) stalled the task loop: the sink ran 20% slower.
