@@ -1,11 +1,15 @@
-//! Test harness for kconnect's end-to-end tests: builds the binary and plugins once, starts a
-//! real Kafka-protocol broker (tansu) on a free loopback port, runs workers as real processes and
-//! talks to them over HTTP. Everything a test starts is stopped when its handle is dropped.
+//! Test harness for kconnect's end-to-end tests: builds the binary and plugins once, starts
+//! Apache Kafka brokers and Apache Kafka Connect workers ([`apache_kafka`]) on free loopback
+//! ports, runs kconnect workers as real processes and talks to them over HTTP. Everything a test
+//! starts is stopped when its handle is dropped.
+
+pub mod apache_kafka;
+pub use apache_kafka::{kafka_home, kafka_version, wait_for_java, Broker, JavaConnect};
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -33,7 +37,27 @@ pub fn target_dir() -> PathBuf {
 
 /// Runs `cargo build -q <args…>` in the workspace; panics when it fails.
 fn cargo_build(args: &[&str]) {
-    let status = Command::new(env!("CARGO"))
+    let mut command = Command::new(env!("CARGO"));
+    // The variables cargo sets for this test process would reach build scripts that watch them
+    // (ring's watches CARGO_MANIFEST_DIR): each change rebuilds the binary's whole dependency
+    // tree, once here and once more in the next outer `cargo build`.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+            ]
+            .contains(&name.as_ref())
+        {
+            command.env_remove(name.as_ref());
+        }
+    }
+    let status = command
         .current_dir(workspace_root())
         .args(["build", "-q"])
         .args(args)
@@ -88,70 +112,6 @@ pub fn wait_until(timeout: Duration, what: &str, mut check: impl FnMut() -> bool
         std::thread::sleep(Duration::from_millis(100));
     }
     panic!("timed out after {timeout:?} waiting for {what}");
-}
-
-fn tansu_binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("TANSU") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let cargo_bin = home.join(".cargo/bin/tansu");
-    if cargo_bin.exists() {
-        cargo_bin
-    } else {
-        PathBuf::from("tansu")
-    }
-}
-
-/// A tansu broker in its own process, in memory, on a free loopback port.
-pub struct Broker {
-    child: Child,
-    pub port: u16,
-}
-
-impl Broker {
-    pub fn start() -> Broker {
-        Self::start_on(free_port())
-    }
-
-    /// Starts on a given port (to restart a broker where clients expect it).
-    pub fn start_on(port: u16) -> Broker {
-        let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(tansu_binary())
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-                "--storage-engine",
-                "memory://tansu/",
-            ])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tansu is installed (bash .ci/run installs it)");
-        let broker = Broker { child, port };
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
-        wait_until(Duration::from_secs(30), "the broker to listen", || {
-            TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
-        });
-        broker
-    }
-
-    pub fn bootstrap(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A kconnect worker process.
@@ -370,9 +330,9 @@ pub fn worker_pid(worker: &Worker) -> Option<u32> {
     worker.child.as_ref().map(Child::id)
 }
 
-/// The process id of a broker.
+/// The process id of a broker's first node.
 pub fn broker_pid(broker: &Broker) -> u32 {
-    broker.child.id()
+    broker.pid(0).expect("the broker runs")
 }
 
 /// Peak resident set size (`VmHWM`) of a live process, in KiB.

@@ -134,18 +134,11 @@ fn task_trace(worker: &Worker, connector: &str) -> String {
 #[test]
 fn a_broker_down_for_30_seconds_is_ridden_out_without_loss() {
     let dir = tempfile::tempdir().unwrap();
-    let broker = Broker::start();
-    let port = broker.port;
+    let mut broker = Broker::start();
     let rest_port = free_port();
-    // tansu keeps data in memory only: restarted, it has forgotten the idempotent producer's id,
-    // which a real broker keeps and which makes such a producer fail for good (the task then
-    // FAILS loudly, see worker/source.rs). Plain retries ride out a broker that lost everything.
-    let worker_config = worker_properties(
-        dir.path(),
-        &broker.bootstrap(),
-        rest_port,
-        "producer.enable.idempotence=false",
-    );
+    // Producer idempotence stays on (librdkafka's default for kconnect): the broker keeps its log
+    // folder across the restart, and with it the producer ids, as a real broker does.
+    let worker_config = worker_properties(dir.path(), &broker.bootstrap(), rest_port, "");
     let (source, sink) = connectors(dir.path(), "outage");
     let input = dir.path().join("in.txt");
     let output = dir.path().join("out.txt");
@@ -158,7 +151,7 @@ fn a_broker_down_for_30_seconds_is_ridden_out_without_loss() {
     });
 
     let outage = Duration::from_secs(30);
-    drop(broker);
+    broker.stop();
     let down_at = Instant::now();
     let during: Vec<String> = (0..100).map(|i| format!("during {i}")).collect();
     append_lines(&input, &during);
@@ -175,7 +168,7 @@ fn a_broker_down_for_30_seconds_is_ridden_out_without_loss() {
     );
     std::thread::sleep(outage.saturating_sub(down_at.elapsed()));
 
-    let _broker = Broker::start_on(port);
+    broker.restart();
     let up_at = Instant::now();
     let after: Vec<String> = (0..100).map(|i| format!("after {i}")).collect();
     append_lines(&input, &after);

@@ -1,0 +1,175 @@
+//! kconnect beside Apache Kafka Connect on one Apache Kafka broker: each worker's
+//! FileStreamSource reads the same file into its own topic, and each worker's FileStreamSink
+//! reads the *other* worker's topic, so each sink consumes what the other worker produced. Both
+//! output files must equal the input, and both topics must hold the same bytes record for record
+//! (keys, values, in order). Run with `--nocapture` for the startup times.
+
+use kconnect_tests::*;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use std::time::{Duration, Instant};
+
+/// Every record of partition 0 of `topic`, as raw (key, value) bytes, once `count` arrived.
+fn topic_records(
+    bootstrap: &str,
+    topic: &str,
+    count: usize,
+) -> Vec<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("read-{topic}"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let mut records = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while records.len() < count {
+        assert!(
+            Instant::now() < deadline,
+            "{} of {count} records in {topic} after 60 s",
+            records.len()
+        );
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
+            records.push((
+                message.key().map(<[u8]>::to_vec),
+                message.payload().map(<[u8]>::to_vec),
+            ));
+        }
+    }
+    records
+}
+
+#[test]
+fn kconnect_and_apache_kafka_connect_move_the_same_file_through_one_broker() {
+    let dir = tempfile::Builder::new()
+        .keep(std::env::var_os("KEEP").is_some())
+        .tempdir()
+        .unwrap();
+    eprintln!("{}", dir.path().display());
+    let started = Instant::now();
+    let broker = Broker::start();
+    let broker_ready = started.elapsed();
+
+    let input = dir.path().join("in.txt");
+    let lines: Vec<String> = (0..500)
+        .map(|i| format!("line {i:04} with \"quotes\", tabs\tand ünïcödé"))
+        .collect();
+    append_lines(&input, &lines);
+
+    let java_dir = dir.path().join("java");
+    let rust_dir = dir.path().join("rust");
+    std::fs::create_dir_all(&java_dir).unwrap();
+    std::fs::create_dir_all(&rust_dir).unwrap();
+    let connector = |dir: &std::path::Path, name: &str, body: String| {
+        write_file(
+            dir,
+            &format!("{name}.properties"),
+            &format!("name={name}\n{body}"),
+        )
+    };
+    // Java: source → from-java; sink ← from-kconnect.
+    let java_source = connector(
+        &java_dir,
+        "java-source",
+        format!(
+            "connector.class=FileStreamSource\nfile={}\ntopic=from-java\n",
+            input.display()
+        ),
+    );
+    let java_sink = connector(
+        &java_dir,
+        "java-sink",
+        format!(
+            "connector.class=FileStreamSink\nfile={}\ntopics=from-kconnect\n",
+            java_dir.join("out.txt").display()
+        ),
+    );
+    // kconnect: source → from-kconnect; sink ← from-java.
+    let rust_source = connector(
+        &rust_dir,
+        "kconnect-source",
+        format!(
+            "connector.class=FileStreamSource\nfile={}\ntopic=from-kconnect\n",
+            input.display()
+        ),
+    );
+    let rust_sink = connector(
+        &rust_dir,
+        "kconnect-sink",
+        format!(
+            "connector.class=FileStreamSink\nfile={}\ntopics=from-java\n",
+            rust_dir.join("out.txt").display()
+        ),
+    );
+
+    let java_start = Instant::now();
+    let java = JavaConnect::standalone(
+        &java_dir,
+        &broker.bootstrap(),
+        "key.converter.schemas.enable=true\nvalue.converter.schemas.enable=true",
+        &[&java_source, &java_sink],
+    );
+    let java_ready = java_start.elapsed();
+
+    let rest_port = free_port();
+    let worker_config = worker_properties(&rust_dir, &broker.bootstrap(), rest_port, "");
+    let rust_start = Instant::now();
+    let mut worker = Worker::standalone(
+        &rust_dir,
+        &worker_config,
+        &[&rust_source, &rust_sink],
+        rest_port,
+    );
+    worker.wait_ready();
+    let rust_ready = rust_start.elapsed();
+    eprintln!(
+        "Apache Kafka {} broker ready in {broker_ready:?}; Apache Kafka Connect ready in {java_ready:?}; kconnect ready in {rust_ready:?}",
+        kafka_version()
+    );
+
+    for (who, out) in [
+        ("kconnect", rust_dir.join("out.txt")),
+        ("Apache Kafka Connect", java_dir.join("out.txt")),
+    ] {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while read_lines(&out).len() < lines.len() {
+            assert!(
+                Instant::now() < deadline,
+                "{who}'s sink has {} of {} lines after 90 s\nkconnect:\n{}\nJava:\n{}",
+                read_lines(&out).len(),
+                lines.len(),
+                worker.logs(),
+                java.logs()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(
+            read_lines(&out),
+            lines,
+            "{who}'s sink holds the input, in order"
+        );
+        eprintln!("{who}'s sink complete {:?} after start", started.elapsed());
+    }
+
+    let from_java = topic_records(&broker.bootstrap(), "from-java", lines.len());
+    let from_kconnect = topic_records(&broker.bootstrap(), "from-kconnect", lines.len());
+    eprintln!("topics read {:?} after start", started.elapsed());
+    assert_eq!(from_java.len(), from_kconnect.len());
+    for (i, (java_record, rust_record)) in from_java.iter().zip(&from_kconnect).enumerate() {
+        assert_eq!(
+            java_record,
+            rust_record,
+            "record {i} differs: Java {:?} / kconnect {:?}",
+            java_record.1.as_deref().map(String::from_utf8_lossy),
+            rust_record.1.as_deref().map(String::from_utf8_lossy)
+        );
+    }
+    eprintln!(
+        "{} lines through both workers; both topics hold the same {} records byte for byte",
+        lines.len(),
+        from_java.len()
+    );
+}
