@@ -597,13 +597,13 @@ impl Drop for JavaConnect {
     }
 }
 
-/// Worker keys both modes share; converters default to JSON with schemas, as in kconnect's test
-/// workers, unless `extra` names its own.
+/// Worker keys both modes share, each unless `extra` sets it: JSON converters (as kconnect's
+/// test workers have them), the FileStream connectors' folder as `plugin.path` (a test that adds
+/// plugins, e.g. Debezium's, names both folders), a 1 s offset flush.
 fn common_worker_keys(bootstrap: &str, rest_port: u16, extra: &str) -> String {
-    let mut keys = format!(
-        "bootstrap.servers={bootstrap}\nlisteners=http://127.0.0.1:{rest_port}\nplugin.path={}\noffset.flush.interval.ms=1000\n",
-        kafka_home().join("plugins").display()
-    );
+    let mut keys =
+        format!("bootstrap.servers={bootstrap}\nlisteners=http://127.0.0.1:{rest_port}\n");
+    let plugin_path = kafka_home().join("plugins").display().to_string();
     for (key, value) in [
         (
             "key.converter",
@@ -613,8 +613,15 @@ fn common_worker_keys(bootstrap: &str, rest_port: u16, extra: &str) -> String {
             "value.converter",
             "org.apache.kafka.connect.json.JsonConverter",
         ),
+        ("plugin.path", plugin_path.as_str()),
+        ("offset.flush.interval.ms", "1000"),
     ] {
-        if !extra.lines().any(|l| l.starts_with(&format!("{key}="))) {
+        let given = extra.lines().any(|l| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        });
+        if !given {
             keys.push_str(&format!("{key}={value}\n"));
         }
     }

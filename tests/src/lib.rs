@@ -414,7 +414,8 @@ pub fn distributed_worker_from(
 
 /// A distributed worker config for tests, written to `dir/worker.properties` with the plugins
 /// copied to `dir/plugins`: group `group`, its three topics named `<group>-configs`,
-/// `<group>-offsets` and `<group>-status` (replication 1, as the test broker has one node), REST
+/// `<group>-offsets` and `<group>-status` (the broker's default replication: 1 on a one-node
+/// test broker, 3 on a three-node one), REST
 /// on `127.0.0.1:<rest_port>` advertised as such. Timings (`session.timeout.ms`…) go in `extra`,
 /// one `key=value` a line: each key must appear once.
 pub fn distributed_worker_properties(
@@ -438,9 +439,9 @@ value.converter.schemas.enable=true
 config.storage.topic={group}-configs
 offset.storage.topic={group}-offsets
 status.storage.topic={group}-status
-config.storage.replication.factor=1
-offset.storage.replication.factor=1
-status.storage.replication.factor=1
+config.storage.replication.factor=-1
+offset.storage.replication.factor=-1
+status.storage.replication.factor=-1
 offset.storage.partitions=3
 status.storage.partitions=3
 offset.flush.interval.ms=1000

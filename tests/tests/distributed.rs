@@ -66,11 +66,21 @@ struct Cluster {
 }
 
 impl Cluster {
-    /// Starts `workers` workers at once and waits until each has joined.
+    /// Starts `workers` workers at once on a one-node broker and waits until each has joined.
     fn start(group: &str, workers: usize, extra: &str) -> Cluster {
+        Self::start_on(Broker::start(), group, workers, extra)
+    }
+
+    /// The same on a three-node Apache Kafka cluster (replication 3, `min.insync.replicas=2`),
+    /// for the fault tests: a broker may die under them.
+    fn start_replicated(group: &str, workers: usize, extra: &str) -> Cluster {
+        Self::start_on(Broker::start_three(), group, workers, extra)
+    }
+
+    fn start_on(broker: Broker, group: &str, workers: usize, extra: &str) -> Cluster {
         let mut cluster = Cluster {
             data: tempfile::tempdir().expect("temp dir"),
-            broker: Broker::start(),
+            broker,
             group: group.to_string(),
             extra: extra.to_string(),
             nodes: Vec::new(),
@@ -318,7 +328,8 @@ fn connector_names(base: &str) -> Option<Value> {
 // Connectors, lines, the broker
 // ---------------------------------------------------------------------------------------------
 
-/// A FileStreamSource reading `file` into `topic`, which it creates with 3 partitions.
+/// A FileStreamSource reading `file` into `topic`, which it creates with 3 partitions and the
+/// broker's default replication.
 fn source_connector(name: &str, file: &Path, topic: &str) -> Value {
     json!({"name": name, "config": {
         "connector.class": "FileStreamSource",
@@ -326,7 +337,7 @@ fn source_connector(name: &str, file: &Path, topic: &str) -> Value {
         "file": file.display().to_string(),
         "topic": topic,
         "topic.creation.default.partitions": "3",
-        "topic.creation.default.replication.factor": "1",
+        "topic.creation.default.replication.factor": "-1",
     }})
 }
 
@@ -471,11 +482,9 @@ fn writer(
     })
 }
 
-/// FileStreamSource → topic → FileStreamSink with one sink task on a 3-worker cluster `name`,
-/// every task RUNNING; lines appended to `input` reach `output`. One sink task: with several,
-/// tansu's group coordinator sometimes leaves a dead or restarted member's partitions unassigned
-/// for minutes (it does not start a new generation when a member's session ends; see
-/// host/src/herder/distributed/membership.rs). The kill of workers is what these tests are about.
+/// FileStreamSource → topic (3 partitions) → FileStreamSink with three sink tasks on a 3-worker
+/// cluster `name` over a three-node Apache Kafka cluster, every task RUNNING; lines appended to
+/// `input` reach `output`.
 struct FilePipeline {
     cluster: Cluster,
     input: PathBuf,
@@ -483,16 +492,16 @@ struct FilePipeline {
 }
 
 /// The units of a [`FilePipeline`] and their task counts.
-const FILE_PIPELINE_UNITS: [(&str, usize); 2] = [("src", 1), ("snk", 1)];
+const FILE_PIPELINE_UNITS: [(&str, usize); 2] = [("src", 1), ("snk", 3)];
 
 fn file_pipeline(name: &str) -> FilePipeline {
-    let cluster = Cluster::start(name, 3, &quick_failover(SESSION_TIMEOUT_MS));
+    let cluster = Cluster::start_replicated(name, 3, &quick_failover(SESSION_TIMEOUT_MS));
     let topic = format!("{name}-lines");
     let input = cluster.file("in.txt");
     let output = cluster.file("out.txt");
     std::fs::write(&input, "").unwrap();
     create(&cluster, 0, source_connector("src", &input, &topic));
-    create(&cluster, 0, sink_connector("snk", &output, &topic, 1));
+    create(&cluster, 0, sink_connector("snk", &output, &topic, 3));
     cluster.wait_for_placement(0, Duration::from_secs(90), "every task RUNNING", |p| {
         all_running(p, &FILE_PIPELINE_UNITS)
     });
@@ -814,6 +823,73 @@ fn kill_9_and_restart_three_times_loses_nothing() {
         |p| all_running(p, &expected) && workers_used(p).is_subset(&expected_ids),
     );
     eprintln!("placement after the restarts: {end:?}");
+}
+
+#[test]
+fn a_broker_killed_under_load_loses_nothing() {
+    let _serial = one_at_a_time();
+    const LINES: usize = 12_000;
+    const PER_TICK: usize = 50;
+    let mut pipeline = file_pipeline("broker-kill");
+    let written = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let feeder = writer(pipeline.input.clone(), LINES, PER_TICK, written.clone());
+    wait_until(Duration::from_secs(60), "4000 lines written", || {
+        written.load(Ordering::Acquire) >= 4000
+    });
+    // The first node: the first bootstrap address every client knows, and a voter of the
+    // controller quorum (two of three remain). Producers use acks=all with
+    // min.insync.replicas=2, so every acknowledged record is on a surviving node.
+    let broker = &mut pipeline.cluster.broker;
+    broker.kill_node(0);
+    let killed_at = Instant::now();
+    let in_sink = sink_content(&pipeline.output).lines.len();
+    eprintln!(
+        "kill -9 of broker node 1 at {:?}; {in_sink} lines in the sink",
+        started.elapsed()
+    );
+    // Flowing on two nodes: a line written after the kill reaches the sink.
+    let newest = written.load(Ordering::Acquire) + 2 * PER_TICK;
+    wait_until(
+        Duration::from_secs(60),
+        "lines written after the kill",
+        || written.load(Ordering::Acquire) > newest,
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !sink_content(&pipeline.output).lines.contains(&line(newest)) {
+        assert!(
+            Instant::now() < deadline,
+            "{} not in the sink 120 s after the broker kill{}\n{}",
+            line(newest),
+            pipeline.cluster.logs(),
+            pipeline.cluster.broker.logs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let flowing = killed_at.elapsed();
+    let broker = &mut pipeline.cluster.broker;
+    broker.restart_node(0);
+    eprintln!(
+        "flowing again on two nodes {flowing:?} after the kill; node 1 back after {:?}",
+        killed_at.elapsed()
+    );
+    feeder.join().unwrap();
+    let rate = PER_TICK as f64 * 10.0;
+    let duplicate_bound = (2.0 * 2.0 * rate) as usize;
+    check_every_line_arrived(
+        &pipeline,
+        LINES,
+        duplicate_bound,
+        started,
+        "broker kill -9 (3 nodes, 3 workers)",
+    );
+    assert!(
+        all_running(
+            &placement(&pipeline.cluster.url(0, "")).expect("placement"),
+            &FILE_PIPELINE_UNITS
+        ),
+        "no task failed"
+    );
 }
 
 #[test]

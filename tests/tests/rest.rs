@@ -235,3 +235,68 @@ fn sink_offsets_are_the_consumer_groups_and_can_be_altered_and_reset_when_stoppe
         read_lines(&output).len() >= 6
     });
 }
+
+/// A script's usual start (issue #15): wait for `GET /` to answer, then create a connector at
+/// once. Plugins may still be loading then (here: many libraries on `plugin.path`, so loading
+/// takes a while); the requests wait for startup instead of answering from a half-loaded
+/// registry ("no source or sink connector named …", an empty plugin list).
+#[test]
+fn requests_sent_as_soon_as_get_root_answers_see_every_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let rest_port = free_port();
+    let worker_config = worker_properties(dir.path(), "embedded", rest_port, "");
+    let plugins = dir.path().join("plugins");
+    // Twenty more libraries for the loader to copy, hash and open before it is done.
+    let testing = std::fs::read_dir(&plugins)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("testing"))
+        .expect("the testing plugin");
+    for i in 0..20 {
+        let folder = plugins.join(format!("copy-{i:02}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::copy(&testing, folder.join(format!("libcopy_{i:02}.so"))).unwrap();
+    }
+    let mut worker = Worker::standalone(dir.path(), &worker_config, &[], rest_port);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while try_rest_call("GET", &worker.url("/"), None).map(|(s, _)| s) != Ok(200) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "GET / never answered:\n{}",
+            worker.logs()
+        );
+        assert!(
+            worker.try_exit().is_none(),
+            "worker exited:\n{}",
+            worker.logs()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let health_at_first_answer = rest_call("GET", &worker.url("/health"), None).0;
+    let (status, body) = rest_call(
+        "POST",
+        &worker.url("/connectors"),
+        Some(json!({"name": "early", "config": {
+            "connector.class": "FileStreamSource",
+            "file": dir.path().join("in.txt").display().to_string(),
+            "topic": "early"}})),
+    );
+    assert_eq!(
+        status,
+        201,
+        "created right after GET / answered: {body}\n{}",
+        worker.logs()
+    );
+    let (status, plugins) = rest_call("GET", &worker.url("/connector-plugins"), None);
+    assert_eq!(status, 200);
+    assert!(
+        plugins
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["class"] == "org.apache.kafka.connect.file.FileStreamSinkConnector"),
+        "{plugins}"
+    );
+    eprintln!("GET /health when GET / first answered: {health_at_first_answer}; the create that followed: 201");
+    worker.wait_ready();
+}

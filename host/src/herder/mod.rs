@@ -4,9 +4,11 @@
 //! - [`distributed`]: a cluster of workers sharing connectors and tasks through Kafka topics.
 //! - [`runtime`]: starting and stopping connector instances and task threads, for both.
 //! - [`validation`]: config checks shared by create, update and `config/validate`.
+//! - [`readiness`]: whether startup has finished, which REST requests wait for.
 
 pub mod answers;
 pub mod distributed;
+pub mod readiness;
 pub mod resolver;
 pub mod runtime;
 pub mod sink_offsets;

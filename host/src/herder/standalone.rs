@@ -8,6 +8,7 @@
 //!   change; files given on the command line win over saved ones at start.
 
 use super::answers;
+use super::readiness::Readiness;
 use super::runtime::{
     self, blocking, connector_type, internal, not_found, request_stop, rest_state, target_name,
     wait_for_tasks, TaskLaunch, TaskRuntime,
@@ -26,7 +27,7 @@ use kconnect_plugin_api::PluginKind;
 use kconnect_rest::entities::*;
 use kconnect_rest::{Herder, HerderError};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -52,7 +53,7 @@ pub struct StandaloneHerder {
     /// The offset file, which also keeps the connectors created through REST.
     store: Arc<FileOffsetStore>,
     connectors: tokio::sync::Mutex<BTreeMap<String, ConnectorRuntime>>,
-    ready: AtomicBool,
+    ready: Readiness,
     cluster_id: OnceLock<String>,
     worker_id: OnceLock<String>,
 }
@@ -63,7 +64,7 @@ impl StandaloneHerder {
             worker,
             store,
             connectors: tokio::sync::Mutex::new(BTreeMap::new()),
-            ready: AtomicBool::new(false),
+            ready: Readiness::default(),
             cluster_id: OnceLock::new(),
             worker_id: OnceLock::new(),
         }
@@ -85,7 +86,7 @@ impl StandaloneHerder {
 
     /// Marks startup finished (`GET /health` turns healthy).
     pub fn set_ready(&self) {
-        self.ready.store(true, Ordering::Release);
+        self.ready.set_started();
     }
 
     fn graceful(&self) -> Duration {
@@ -449,8 +450,12 @@ impl Herder for StandaloneHerder {
         answers::server_info(self.cluster_id.get())
     }
 
+    async fn started(&self) {
+        self.ready.started().await
+    }
+
     async fn health(&self) -> Health {
-        if self.ready.load(Ordering::Acquire) {
+        if self.ready.is_started() {
             Health::Healthy
         } else {
             Health::Starting(None)

@@ -178,7 +178,14 @@ impl ClientSettings {
     /// An admin client.
     pub fn admin(&self, overrides: &Properties) -> Result<ClientConfig> {
         self.build(
-            &[("client.id", "kconnect-admin".to_string())],
+            &[
+                ("client.id", "kconnect-admin".to_string()),
+                // librdkafka's metadata requests from a producer-type handle (which the admin
+                // client is) let a broker with auto.create.topics.enable create the topic they
+                // ask about: checking whether a topic exists would create it, with the broker's
+                // defaults instead of the worker's (compaction, partitions, KIP-158 settings).
+                ("allow.auto.create.topics", "false".to_string()),
+            ],
             &self.admin,
             overrides,
             "admin",

@@ -67,6 +67,12 @@ impl ApiError {
     pub(crate) fn timed_out() -> ApiError {
         ApiError::new(500, "Request timed out")
     }
+
+    /// 503 for a request that needs the worker started, when startup outlasted the request
+    /// timeout; the message is the one `GET /health` gives while starting.
+    pub(crate) fn still_starting() -> ApiError {
+        ApiError::new(503, "Worker is still starting up.")
+    }
 }
 
 impl fmt::Display for ApiError {

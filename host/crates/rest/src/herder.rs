@@ -60,6 +60,10 @@ pub trait Herder: Send + Sync + 'static {
     async fn server_info(&self) -> ServerInfo;
     /// `GET /health`.
     async fn health(&self) -> Health;
+    /// Completes once the worker has finished starting (plugins loaded, connectors known).
+    /// Every call below except [`Herder::metrics`] is made only after it completed, so no
+    /// answer is built from half-loaded state; the default is a worker that starts at once.
+    async fn started(&self) {}
     /// `GET /metrics`: Prometheus text exposition; empty when the worker keeps no metrics.
     async fn metrics(&self) -> String {
         String::new()

@@ -275,11 +275,29 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
-    /// Awaits a herder call, giving up after the request timeout.
+    /// Awaits a herder call once the worker has started, giving up after the request timeout:
+    /// 503 while the worker is still starting, 500 when the call itself took too long.
     async fn call<T>(&self, call: impl Future<Output = T>) -> Result<T, ApiError> {
-        tokio::time::timeout(self.request_timeout, call)
+        let deadline = tokio::time::Instant::now() + self.request_timeout;
+        tokio::time::timeout_at(deadline, self.herder.started())
+            .await
+            .map_err(|_| ApiError::still_starting())?;
+        self.call_while_starting(call, deadline).await
+    }
+
+    /// Awaits a herder call that is right at any time (`GET /`, `/metrics`), until `deadline`.
+    async fn call_while_starting<T>(
+        &self,
+        call: impl Future<Output = T>,
+        deadline: tokio::time::Instant,
+    ) -> Result<T, ApiError> {
+        tokio::time::timeout_at(deadline, call)
             .await
             .map_err(|_| ApiError::timed_out())
+    }
+
+    fn deadline(&self) -> tokio::time::Instant {
+        tokio::time::Instant::now() + self.request_timeout
     }
 
     /// Awaits a fallible herder call; its error becomes the answer.
@@ -392,7 +410,9 @@ fn parse_task_id(connector: &str, task: &str) -> Result<u32, ApiError> {
 }
 
 async fn server_info(state: Data<AppState>) -> Answer {
-    let info = state.call(state.herder.server_info()).await?;
+    let info = state
+        .call_while_starting(state.herder.server_info(), state.deadline())
+        .await?;
     Ok(json(StatusCode::OK, &info))
 }
 
@@ -409,7 +429,9 @@ async fn health(state: Data<AppState>) -> Answer {
 }
 
 async fn metrics(state: Data<AppState>) -> Answer {
-    let text = state.call(state.herder.metrics()).await?;
+    let text = state
+        .call_while_starting(state.herder.metrics(), state.deadline())
+        .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text))

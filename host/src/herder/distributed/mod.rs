@@ -27,6 +27,7 @@ pub mod status_log;
 use crate::config::distributed::DistributedConfig;
 use crate::config::Properties;
 use crate::error::Result;
+use crate::herder::readiness::Readiness;
 use crate::kafka::topic_log::{TopicReader, TopicWriter};
 use crate::kafka::ClientSettings;
 use crate::worker::offsets::TopicOffsetStore;
@@ -193,7 +194,7 @@ pub struct DistributedHerder {
     cluster: Arc<Cluster>,
     local: tokio::sync::Mutex<Local>,
     described: Mutex<BTreeMap<String, Described>>,
-    ready: AtomicBool,
+    ready: Readiness,
     stopping: AtomicBool,
     cluster_id: OnceLock<String>,
 }
@@ -206,7 +207,7 @@ impl DistributedHerder {
             cluster,
             local: tokio::sync::Mutex::new(Local::new(restarts_seen)),
             described: Mutex::new(BTreeMap::new()),
-            ready: AtomicBool::new(false),
+            ready: Readiness::default(),
             stopping: AtomicBool::new(false),
             cluster_id: OnceLock::new(),
         }
@@ -221,7 +222,7 @@ impl DistributedHerder {
     }
 
     pub fn set_ready(&self) {
-        self.ready.store(true, Ordering::Release);
+        self.ready.set_started();
     }
 
     fn worker_id(&self) -> &str {

@@ -19,7 +19,6 @@ use kconnect_plugin_api::PluginKind;
 use kconnect_rest::entities::*;
 use kconnect_rest::{Herder, HerderError};
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -209,9 +208,13 @@ impl Herder for DistributedHerder {
         answers::server_info(self.cluster_id.get())
     }
 
+    async fn started(&self) {
+        self.ready.started().await
+    }
+
     async fn health(&self) -> Health {
         // Rebalances are routine; they do not make a started worker unhealthy.
-        if self.ready.load(Ordering::Acquire) {
+        if self.ready.is_started() {
             Health::Healthy
         } else {
             Health::Starting(None)
