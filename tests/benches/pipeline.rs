@@ -8,7 +8,7 @@
 //! from the start of the phase is printed beside. A sink worker flushes offsets every 100 ms so
 //! that its last buffered lines reach the file within that (Kafka's default is 60 s).
 //!
-//! A sink is compared with the raw consumer reading the same topic: how fast tansu serves a
+//! A sink is compared with the raw consumer reading the same topic: how fast the broker serves a
 //! topic back depends on how it was written (batch sizes, and JSON records are larger); the ratio
 //! to the raw consumer on the raw producer's topic is printed beside. Each phase runs three times
 //! and the fastest attempt counts (the machine is shared; the producer phases last about a
@@ -177,7 +177,7 @@ struct Run {
     format: Format,
     source: Outcome,
     /// The raw consumer reading the topic the source wrote: the sink's own ceiling, since how
-    /// fast a topic reads back depends on how it was written (tansu serves it batch by batch).
+    /// fast a topic reads back depends on how it was written (the broker serves it batch by batch).
     raw_read: Outcome,
     sink: Outcome,
 }
@@ -601,8 +601,8 @@ impl Bench<'_> {
     /// A source run is done when the stored offset `field` (divided by `per_record`) covers
     /// every record: the worker stores an offset only once the broker acknowledged every record
     /// before it. When the records landed is told by the high watermark of `topic`, which moves
-    /// with every appended batch; it cannot count them, since tansu 0.6 answers the last
-    /// batch's base offset + 1.
+    /// with every appended batch (a count that does not depend on the broker's batch
+    /// accounting, which differed on the brokers this bench ran on).
     fn source_probe<'p>(
         &self,
         offsets_file: &'p Path,
@@ -898,7 +898,8 @@ fn report(
     let load: Vec<&str> = load.split_whitespace().take(3).collect();
     println!();
     println!(
-        "pipeline benchmark: {records} records of {LINE_BYTES} bytes, tansu broker (memory storage) on loopback, {cores} CPU(s), load average {}",
+        "pipeline benchmark: {records} records of {LINE_BYTES} bytes, Apache Kafka {} broker (one KRaft node) on loopback, {cores} CPU(s), load average {}",
+        kconnect_tests::kafka_version(),
         load.join(" ")
     );
     println!("rates count from the first record seen to the last; 'total' counts from the start of the phase (worker process start)");

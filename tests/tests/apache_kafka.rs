@@ -44,11 +44,7 @@ fn topic_records(
 
 #[test]
 fn kconnect_and_apache_kafka_connect_move_the_same_file_through_one_broker() {
-    let dir = tempfile::Builder::new()
-        .keep(std::env::var_os("KEEP").is_some())
-        .tempdir()
-        .unwrap();
-    eprintln!("{}", dir.path().display());
+    let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let broker = Broker::start();
     let broker_ready = started.elapsed();

@@ -874,8 +874,13 @@ fn a_broker_killed_under_load_loses_nothing() {
         killed_at.elapsed()
     );
     feeder.join().unwrap();
+    // Nothing may be lost. Duplicates are bounded by what flowed while the cluster failed over
+    // (partition leaders and group coordinators of the dead node move once its broker session
+    // expires, ~9 s): a sink whose offset commits failed meanwhile is given back its partitions
+    // from the last commit that succeeded, as Kafka's own consumers are; plus two commit
+    // intervals on each side, as for a worker kill.
     let rate = PER_TICK as f64 * 10.0;
-    let duplicate_bound = (2.0 * 2.0 * rate) as usize;
+    let duplicate_bound = ((flowing.as_secs_f64() + 4.0) * rate) as usize;
     check_every_line_arrived(
         &pipeline,
         LINES,
@@ -944,11 +949,23 @@ fn a_worker_with_an_empty_disk_rejoins_from_the_topics() {
             all_running(p, &expected) && used.contains(&fresh_id) && !used.contains(&leaving)
         },
     );
-    wait_until(
-        Duration::from_secs(30),
-        "both workers to show the same statuses",
-        || placement(&cluster.url(0, "")).as_ref() == Some(&shared),
-    );
+    // The same view on both workers; it may have moved on from `shared` meanwhile (the leader
+    // may balance once more), so the two views are compared with each other.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let shared = loop {
+        let views = (
+            placement(&cluster.url(0, "")),
+            placement(&cluster.url(fresh, "")),
+        );
+        match &views {
+            (Some(a), Some(b)) if a == b && all_running(a, &expected) => break a.clone(),
+            _ if Instant::now() > deadline => panic!(
+                "the two workers still disagree after 30 s (first view {shared:?}): {views:#?}{}",
+                cluster.logs()
+            ),
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
     eprintln!("placement after the rejoin: {shared:#?}");
     // The fresh worker's folder holds its config, its plugins and its log: no state of its own.
     let mut kept: Vec<String> = std::fs::read_dir(&fresh_home)

@@ -1,6 +1,7 @@
 //! Topics that are not there yet, and a broker that is not there at all, on a real worker:
 //! a sink subscribed to a missing topic runs and receives what a source later writes to it (the
-//! worker creates the topic through the admin API, since tansu does not auto-create), and a
+//! worker creates the topic through the admin API, as Kafka Connect does, with its own settings
+//! rather than the broker's auto-creation defaults), and a
 //! source whose broker cannot be reached keeps its task RUNNING with a status trace that names
 //! the cause, while the worker keeps answering REST.
 

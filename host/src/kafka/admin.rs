@@ -1,6 +1,7 @@
 //! Topic administration: the worker creates a source connector's topics (KIP-158 defaults that
-//! work on a one-broker cluster) and DLQ topics before producing to them, since brokers such as
-//! tansu, and many production clusters, do not auto-create topics on produce.
+//! work on a one-broker cluster) and DLQ topics before producing to them, as Kafka Connect does:
+//! many production clusters do not auto-create topics, and those that do would create them with
+//! the broker's defaults instead of the connector's.
 
 use super::embedded::EmbeddedBroker;
 use crate::error::{Result, WorkerError};

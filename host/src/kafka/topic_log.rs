@@ -47,14 +47,32 @@ pub struct TopicReader {
 }
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a topic that was just created (by this worker or another) may take to appear in the
+/// metadata a broker answers with: on a cluster, brokers learn of a new topic one after another.
+/// Kafka Connect's `KafkaBasedLog` waits the same 30 s.
+const NEW_TOPIC_VISIBLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The pause between two attempts to read a partition's end offsets.
+const WATERMARK_RETRY: Duration = Duration::from_millis(200);
 
-/// The partition count of `topic`, from the cluster metadata.
+/// The partition count of `topic`, from the cluster metadata, once the topic is visible.
 pub fn partition_count(consumer: &BaseConsumer, topic: &str) -> Result<usize> {
-    let metadata = consumer
-        .fetch_metadata(Some(topic), METADATA_TIMEOUT)
-        .map_err(|e| WorkerError::Kafka(format!("cannot read metadata of topic {topic}: {e}")))?;
-    super::partitions_in(&metadata, topic)
-        .ok_or_else(|| WorkerError::Kafka(format!("topic {topic} does not exist")))
+    let deadline = std::time::Instant::now() + NEW_TOPIC_VISIBLE_TIMEOUT;
+    loop {
+        let metadata = consumer
+            .fetch_metadata(Some(topic), METADATA_TIMEOUT)
+            .map_err(|e| {
+                WorkerError::Kafka(format!("cannot read metadata of topic {topic}: {e}"))
+            })?;
+        if let Some(partitions) = super::partitions_in(&metadata, topic) {
+            return Ok(partitions);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(WorkerError::Kafka(format!(
+                "topic {topic} does not exist (waited {NEW_TOPIC_VISIBLE_TIMEOUT:?} for it to appear)"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 impl TopicReader {
@@ -159,15 +177,29 @@ impl ReaderHandle {
         let partitions = self.0.positions.lock().map(|p| p.len()).unwrap_or(0);
         let mut ends = Vec::with_capacity(partitions);
         for partition in 0..partitions as i32 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let (low, high) = self
-                .0
-                .consumer
-                .fetch_watermarks(topic, partition, left.max(Duration::from_millis(100)))
-                .map_err(|e| {
-                    WorkerError::Kafka(format!("cannot read the end of topic {topic}: {e}"))
-                })?;
-            ends.push((low, high));
+            // A partition's leader may not know a topic created a moment ago yet (on a cluster,
+            // brokers learn of it one after another): ask again until the deadline, as Kafka's
+            // consumer retries such errors within its API timeout.
+            let watermarks = loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match self.0.consumer.fetch_watermarks(
+                    topic,
+                    partition,
+                    left.max(Duration::from_millis(100)),
+                ) {
+                    Ok(watermarks) => break watermarks,
+                    Err(e) if left > WATERMARK_RETRY => {
+                        log::debug!("reading the end of {topic}[{partition}] again: {e}");
+                        std::thread::sleep(WATERMARK_RETRY);
+                    }
+                    Err(e) => {
+                        return Err(WorkerError::Kafka(format!(
+                            "cannot read the end of topic {topic}: {e}"
+                        )))
+                    }
+                }
+            };
+            ends.push(watermarks);
         }
         let mut positions = self.0.positions.lock().unwrap_or_else(|e| e.into_inner());
         loop {
