@@ -169,6 +169,7 @@ impl Worker {
     /// Sends a signal (`libc::SIGTERM`, `libc::SIGKILL`…).
     pub fn signal(&self, signal: i32) {
         if let Some(child) = &self.child {
+            // SAFETY: sending a signal to a child process this handle owns and has not reaped.
             unsafe {
                 libc::kill(child.id() as i32, signal);
             }
@@ -358,6 +359,7 @@ pub fn cpu_time(pid: u32) -> Option<Duration> {
         .collect();
     // utime and stime are fields 14 and 15 of the line: indices 11 and 12 after the name.
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf only reads a system constant.
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     (per_second > 0).then(|| Duration::from_secs_f64(ticks as f64 / per_second as f64))
 }

@@ -10,12 +10,11 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use std::time::{Duration, Instant};
 
+/// A record's key and value bytes.
+type RawRecord = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// Every record of partition 0 of `topic`, as raw (key, value) bytes, once `count` arrived.
-fn topic_records(
-    bootstrap: &str,
-    topic: &str,
-    count: usize,
-) -> Vec<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+fn topic_records(bootstrap: &str, topic: &str, count: usize) -> Vec<RawRecord> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", format!("read-{topic}"))

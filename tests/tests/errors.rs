@@ -257,7 +257,7 @@ fn beyond_kafka_a_source_record_that_fails_conversion_goes_to_the_dlq() {
         dir.path(),
         "source.properties",
         &format!(
-            "name=src\nconnector.class=FileStreamSource\nfile={}\ntopic=never-written\nvalue.converter=org.apache.kafka.connect.converters.ByteArrayConverter\nerrors.tolerance=all\nerrors.deadletterqueue.topic.name=source-dlq\nerrors.deadletterqueue.context.headers.enable=true\n",
+            "name=src\nconnector.class=FileStreamSource\nfile={}\ntopic=never-written\nvalue.converter=org.apache.kafka.connect.converters.ByteArrayConverter\nerrors.tolerance=all\nerrors.deadletterqueue.topic.name=source-dlq\nerrors.deadletterqueue.topic.replication.factor=1\nerrors.deadletterqueue.context.headers.enable=true\n",
             input.display()
         ),
     );

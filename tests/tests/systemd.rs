@@ -85,6 +85,7 @@ fn the_units_exec_start_speaks_the_notify_protocol_and_stops_on_sigterm() {
         "watchdog pings: {later:?}"
     );
 
+    // SAFETY: signalling the worker process this test spawned and has not reaped.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);
     }
@@ -99,14 +100,15 @@ fn the_units_exec_start_speaks_the_notify_protocol_and_stops_on_sigterm() {
 
 #[test]
 fn systemd_analyze_verify_accepts_both_units() {
-    if Command::new("systemd-analyze")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("systemd-analyze is not installed; skipping");
-        return;
-    }
+    // Not skipped when missing: a test that passes without checking anything is no test
+    // (`.ci/run` installs Debian's systemd package, which has systemd-analyze).
+    assert!(
+        Command::new("systemd-analyze")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "systemd-analyze is not installed (apt-get install systemd)"
+    );
     let dir = tempfile::tempdir().unwrap();
     let kconnect = build().kconnect.display().to_string();
     for name in ["kconnect.service", "kconnect-distributed.service"] {

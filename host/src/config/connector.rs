@@ -273,7 +273,7 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 "errors.retry.timeout",
                 ConfigType::Long,
                 "0",
-                "How long to retry a failed operation, in ms; -1 retries forever.",
+                "How long a failed conversion or transformation is retried, in ms: 0 (the default) not at all, -1 without end. A sink task's retriable put is retried until it succeeds whatever this says, unless it is positive.",
             )
             .group(errors, 1),
         )

@@ -1,7 +1,7 @@
 //! REST answers that do not depend on where connectors run, shared by both herders.
 
 use super::runtime::{blocking, internal};
-use super::validation;
+use super::validation::{self, Refusal};
 use crate::config::connector::Subscription;
 use crate::config::ConnectorConfig;
 use crate::error::WorkerError;
@@ -39,10 +39,8 @@ pub async fn validate_config(
     .await?;
     match validated {
         Ok(v) => Ok(v.infos),
-        Err(HerderError::BadRequest(message)) if message.starts_with("Failed to find") => {
-            Err(HerderError::NotFound(message))
-        }
-        Err(e) => Err(e),
+        Err(Refusal::UnknownClass(message)) => Err(HerderError::NotFound(message)),
+        Err(Refusal::Invalid(e)) => Err(e),
     }
 }
 

@@ -5,33 +5,21 @@
 //! - [`runtime`]: starting and stopping connector instances and task threads, for both.
 //! - [`validation`]: config checks shared by create, update and `config/validate`.
 //! - [`readiness`]: whether startup has finished, which REST requests wait for.
+//! - [`restart_backoff`]: when a FAILED task restarts by itself (`errors.task.restart.enable`).
 
 pub mod answers;
 pub mod distributed;
 pub mod readiness;
-pub mod resolver;
+pub mod restart_backoff;
 pub mod runtime;
 pub mod sink_offsets;
 pub mod standalone;
 pub mod validation;
 
-use crate::config::Properties;
-use crate::error::{Result, WorkerError};
 use crate::logging::{level_name, parse_level, WorkerLogger};
-use crate::worker::WorkerContext;
 use kconnect_rest::entities::LoggerLevel;
 use kconnect_rest::{HerderError, LogControl};
-use kconnect_transforms::TransformChain;
 use std::collections::BTreeMap;
-
-/// The transformation chain of a connector config, with plugin-provided classes resolved.
-pub fn transforms_for(worker: &WorkerContext, config: &Properties) -> Result<TransformChain> {
-    let resolver = resolver::PluginResolver {
-        registry: &worker.registry,
-    };
-    TransformChain::from_connector_config(config, &resolver)
-        .map_err(|e| WorkerError::key("transforms", e.to_string()))
-}
 
 /// `/admin/loggers` on top of the worker's logger.
 pub struct LoggerControl;

@@ -9,6 +9,7 @@
 
 use super::answers;
 use super::readiness::Readiness;
+use super::restart_backoff::RestartBackoff;
 use super::runtime::{
     self, blocking, connector_type, internal, not_found, request_stop, rest_state, target_name,
     wait_for_tasks, TaskLaunch, TaskRuntime,
@@ -44,8 +45,8 @@ struct ConnectorRuntime {
     tasks: Vec<TaskRuntime>,
     password_keys: BTreeSet<String>,
     active_topics: ActiveTopics,
-    /// Automatic restarts per task index: attempts so far and when the next one is due.
-    restarts: BTreeMap<usize, (u32, Option<Instant>)>,
+    /// Automatic restarts per task index.
+    restarts: BTreeMap<usize, RestartBackoff>,
 }
 
 pub struct StandaloneHerder {
@@ -303,20 +304,16 @@ impl StandaloneHerder {
                     continue;
                 }
                 for id in 0..rt.tasks.len() {
-                    if rt.tasks[id].status.get().state != State::Failed {
-                        continue;
-                    }
                     let now = Instant::now();
-                    let (attempts, due) = rt.restarts.entry(id).or_insert((0, None));
-                    let backoff = Duration::from_secs(1)
-                        .saturating_mul(1 << (*attempts).min(20))
-                        .min(max_backoff);
-                    let due = *due.get_or_insert(now + backoff);
-                    if now < due {
+                    let backoff = rt.restarts.entry(id).or_default();
+                    if rt.tasks[id].status.get().state != State::Failed {
+                        backoff.running(now);
                         continue;
                     }
-                    let attempt = *attempts + 1;
-                    rt.restarts.insert(id, (attempt, None));
+                    if !backoff.failed(now, max_backoff) {
+                        continue;
+                    }
+                    let attempt = backoff.attempts();
                     log::info!("restarting failed task {name}-{id} (automatic restart {attempt})");
                     self.restart_task_locked(rt, id).await;
                 }

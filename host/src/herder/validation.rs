@@ -17,6 +17,36 @@ use std::sync::Arc;
 /// What the mask shows instead of a password.
 pub const HIDDEN: &str = "[hidden]";
 
+/// Why a connector config could not be checked at all. Callers decide on the variant: an unknown
+/// class is a 400 when creating or updating a connector and a 404 from `config/validate`, as in
+/// Kafka.
+#[derive(Debug)]
+pub enum Refusal {
+    /// No connector class on `plugin.path` matches the name (with Kafka's message).
+    UnknownClass(String),
+    /// The config or the plugin could not be checked (unresolvable placeholders, a plugin that
+    /// failed to describe or validate).
+    Invalid(HerderError),
+}
+
+impl From<Refusal> for HerderError {
+    fn from(refusal: Refusal) -> HerderError {
+        match refusal {
+            Refusal::UnknownClass(message) => HerderError::BadRequest(message),
+            Refusal::Invalid(e) => e,
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::UnknownClass(message) => f.write_str(message),
+            Refusal::Invalid(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 pub struct Validated {
     pub infos: ConfigInfos,
     pub kind: PluginKind,
@@ -29,7 +59,7 @@ pub fn resolve_connector(
     worker: &WorkerContext,
     name: &str,
     version: Option<&str>,
-) -> Result<Arc<PluginClassInfo>, HerderError> {
+) -> Result<Arc<PluginClassInfo>, Refusal> {
     worker
         .registry
         .resolve(name, &[PluginKind::Source, PluginKind::Sink], version)
@@ -41,7 +71,7 @@ pub fn resolve_connector(
                 .filter(|c| c.kind.is_connector())
                 .map(|c| format!("{} ({}, {})", c.class, c.kind.name(), c.version))
                 .collect();
-            HerderError::BadRequest(format!(
+            Refusal::UnknownClass(format!(
                 "Failed to find any class that implements Connector and which name matches {name} ({e}), available connectors are: {}",
                 available.join(", ")
             ))
@@ -61,13 +91,14 @@ pub fn validate(
     worker: &WorkerContext,
     plugin: &str,
     config: &Properties,
-) -> Result<Validated, HerderError> {
+) -> Result<Validated, Refusal> {
     // Checks see the values the connector will get; the answer shows what the user wrote.
     let written = config;
+    let invalid = |message: String| Refusal::Invalid(HerderError::BadRequest(message));
     let resolved = worker
         .providers
         .resolve(config)
-        .map_err(|e| HerderError::BadRequest(e.to_string()))?;
+        .map_err(|e| invalid(e.to_string()))?;
     let config = &resolved;
     let version = config
         .get("connector.plugin.version")
@@ -77,13 +108,13 @@ pub fn validate(
     let handle = worker
         .registry
         .new_connector(&info)
-        .map_err(|e| HerderError::BadRequest(format!("cannot instantiate {}: {e}", info.class)))?;
-    let plugin_def = handle.config_def().map_err(|e| {
-        HerderError::BadRequest(format!("{} failed to describe its config: {e}", info.class))
-    })?;
-    let plugin_values = handle.validate(config).map_err(|e| {
-        HerderError::BadRequest(format!("{} failed to validate the config: {e}", info.class))
-    })?;
+        .map_err(|e| invalid(format!("cannot instantiate {}: {e}", info.class)))?;
+    let plugin_def = handle
+        .config_def()
+        .map_err(|e| invalid(format!("{} failed to describe its config: {e}", info.class)))?;
+    let plugin_values = handle
+        .validate(config)
+        .map_err(|e| invalid(format!("{} failed to validate the config: {e}", info.class)))?;
 
     let common_def = common_config_def(info.kind);
     let mut common_values = common_def.validate(config);
@@ -139,7 +170,7 @@ pub fn validate(
             }
         }
     }
-    let resolver = super::resolver::PluginResolver {
+    let resolver = crate::worker::transforms::PluginResolver {
         registry: &worker.registry,
     };
     for (key, message) in kconnect_transforms::validate_transform_config(config, &resolver) {

@@ -22,6 +22,7 @@ pub struct EmbeddedBroker {
 // (rd_kafka_mock_* are documented thread-safe); the Rust wrapper is !Send only because it holds
 // a raw pointer.
 unsafe impl Send for EmbeddedBroker {}
+// SAFETY: as for Send: every call through a shared reference posts to the cluster's thread.
 unsafe impl Sync for EmbeddedBroker {}
 
 impl EmbeddedBroker {

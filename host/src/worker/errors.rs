@@ -171,6 +171,21 @@ fn header<'a>(key: &'a str, value: &'a [u8]) -> KafkaHeader<'a, &'a [u8]> {
     }
 }
 
+/// `errors.deadletterqueue.topic.replication.factor` when unset (Kafka's default).
+pub const DLQ_DEFAULT_REPLICATION_FACTOR: i32 = 3;
+
+/// Records sent to the dead letter queue were not acknowledged. Their offsets must not be
+/// committed: a task that meets this fails (the records would otherwise be lost silently).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DlqUnacknowledged(pub String);
+
+impl From<DlqUnacknowledged> for WorkerError {
+    fn from(e: DlqUnacknowledged) -> WorkerError {
+        WorkerError::Other(e.0)
+    }
+}
+
 impl ErrorHandler {
     /// Reads the task's `errors.*` settings and, with a dead letter queue, creates its topic and
     /// producer.
@@ -179,11 +194,13 @@ impl ErrorHandler {
         let dlq = match &connector.dlq_topic {
             None => None,
             Some(topic) => {
+                // Kafka's default, 3, as its ConfigDef says: a queue of records that failed should
+                // not live on one broker. A one-node cluster needs the key set, as with Kafka.
                 let replication = connector
                     .raw
                     .get("errors.deadletterqueue.topic.replication.factor")
                     .and_then(|r| r.trim().parse::<i32>().ok())
-                    .unwrap_or(-1);
+                    .unwrap_or(DLQ_DEFAULT_REPLICATION_FACTOR);
                 let spec = TopicSpec {
                     replication_factor: replication,
                     ..TopicSpec::default()
@@ -374,10 +391,10 @@ impl ErrorHandler {
     }
 
     /// Waits for the queue to acknowledge what was sent; call before committing offsets.
-    pub fn flush(&self, timeout: Duration) -> Result<()> {
+    pub fn flush(&self, timeout: Duration) -> Result<(), DlqUnacknowledged> {
         let Some(dlq) = &self.dlq else { return Ok(()) };
         dlq.producer.flush(timeout).map_err(|e| {
-            WorkerError::Other(format!(
+            DlqUnacknowledged(format!(
                 "dead letter queue {} not acknowledged: {e}",
                 dlq.topic
             ))
@@ -390,7 +407,7 @@ impl ErrorHandler {
             .unwrap_or_else(|e| e.into_inner())
             .take()
         {
-            Some(failure) => Err(WorkerError::Other(failure)),
+            Some(failure) => Err(DlqUnacknowledged(failure)),
             None => Ok(()),
         }
     }

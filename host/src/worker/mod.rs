@@ -11,6 +11,7 @@ pub mod offsets;
 pub mod sink;
 pub mod source;
 pub mod status;
+pub mod transforms;
 
 use crate::config::{ConnectorConfig, WorkerConfig};
 use crate::kafka::{ClientSettings, TopicAdmin};

@@ -6,7 +6,7 @@
 //! Rebalance callbacks run inside `poll` on this same thread, so they may use the task directly.
 
 use super::converters::Converters;
-use super::errors::{ErrorHandler, Failure, Origin, Stage};
+use super::errors::{DlqUnacknowledged, ErrorHandler, Failure, Origin, Stage};
 use super::metrics::TaskMetrics;
 use super::status::{error_trace, State};
 use super::{HostTaskContext, TaskEnv};
@@ -70,17 +70,15 @@ impl ConsumerContext for RebalanceContext {
                 .collect();
             match commit(&mut shared, consumer, offsets, CommitMode::Sync) {
                 Ok(()) => {}
-                Err(WorkerError::Kafka(e)) => log::warn!(
+                Err(CommitFailure::Refused(e)) => log::warn!(
                     "sink task {}: commit before revocation failed: {e}",
                     shared.env.name()
                 ),
-                Err(WorkerError::Plugin(e)) => {
+                Err(CommitFailure::Plugin(e)) => {
                     shared.failure.get_or_insert(e);
                 }
-                Err(other) => {
-                    shared
-                        .failure
-                        .get_or_insert(ConnectError::failed(other.to_string()));
+                Err(CommitFailure::Dlq(e)) => {
+                    shared.failure.get_or_insert(ConnectError::failed(e.0));
                 }
             }
             if let Err(e) = shared.task.close(&revoked) {
@@ -125,8 +123,10 @@ impl ConsumerContext for RebalanceContext {
 const DLQ_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Hands a batch to the task; a retriable failure is retried with capped exponential backoff
-/// (`errors.retry.delay.max.ms`) until it succeeds, the task is stopped, or
-/// `errors.retry.timeout` (when not -1) has passed.
+/// (`errors.retry.delay.max.ms`) until it succeeds or the task is stopped, as Kafka retries a
+/// `put` that threw a `RetriableException` whatever `errors.retry.timeout` says (its default 0
+/// and -1 both retry for as long as it takes). Beyond Kafka, a positive `errors.retry.timeout`
+/// bounds these retries too.
 fn put_with_retries(shared: &mut Shared, batch: &[SinkRecord], env: &TaskEnv) -> Result<()> {
     let started = Instant::now();
     let mut delay = Duration::from_millis(100);
@@ -169,19 +169,51 @@ fn put_with_retries(shared: &mut Shared, batch: &[SinkRecord], env: &TaskEnv) ->
     }
 }
 
+/// Why a commit did not happen. Only [`CommitFailure::Refused`] is retried (with the next
+/// commit, which carries the same offsets or later ones); the others fail the task, so a record
+/// that went neither to the task nor to an acknowledged dead letter queue is never committed past.
+#[derive(Debug, thiserror::Error)]
+enum CommitFailure {
+    /// Kafka did not take the commit (coordinator moving, a rebalance under way…).
+    #[error("{0}")]
+    Refused(rdkafka::error::KafkaError),
+    /// The task's `flush`/`pre_commit` failed.
+    #[error("{0}")]
+    Plugin(ConnectError),
+    /// Skipped records were not acknowledged by the dead letter queue.
+    #[error("{0}")]
+    Dlq(DlqUnacknowledged),
+}
+
+impl From<CommitFailure> for WorkerError {
+    fn from(failure: CommitFailure) -> WorkerError {
+        match failure {
+            CommitFailure::Refused(e) => e.into(),
+            CommitFailure::Plugin(e) => e.into(),
+            CommitFailure::Dlq(e) => e.into(),
+        }
+    }
+}
+
 /// Asks the task which offsets are safe and commits those.
 fn commit(
     shared: &mut Shared,
     consumer: &BaseConsumer<RebalanceContext>,
     offsets: Vec<PartitionOffset>,
     mode: CommitMode,
-) -> Result<()> {
+) -> Result<(), CommitFailure> {
     if offsets.is_empty() {
         return Ok(());
     }
     // Skipped records must be in the dead letter queue before their offsets are committed.
-    shared.errors.flush(DLQ_FLUSH_TIMEOUT)?;
-    let safe = shared.task.pre_commit(offsets)?;
+    shared
+        .errors
+        .flush(DLQ_FLUSH_TIMEOUT)
+        .map_err(CommitFailure::Dlq)?;
+    let safe = shared
+        .task
+        .pre_commit(offsets)
+        .map_err(CommitFailure::Plugin)?;
     if safe.is_empty() {
         return Ok(());
     }
@@ -191,12 +223,12 @@ fn commit(
             &po.partition.topic,
             po.partition.partition,
             Offset::Offset(po.offset),
-        )?;
+        )
+        .map_err(CommitFailure::Refused)?;
     }
     let committed = consumer.commit(&list, mode);
     shared.env.metrics.committed(committed.is_ok());
-    committed?;
-    Ok(())
+    committed.map_err(CommitFailure::Refused)
 }
 
 /// Records left to read on the assigned partitions, from the consumer's positions and the high
@@ -270,7 +302,7 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
     let connector = &env.connector;
     let subscription = connector.subscription()?;
     let mut converters = Converters::for_connector(worker, connector)?;
-    let mut transforms = crate::herder::transforms_for(worker, &connector.raw)?;
+    let mut transforms = super::transforms::transforms_for(worker, &connector.raw)?;
     let commit_requested = Arc::new(AtomicBool::new(false));
     let context = HostTaskContext::object(
         &connector.name,
@@ -416,10 +448,10 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
             // The task failing to flush, or the dead letter queue failing, fails the task;
             // Kafka refusing a commit is retried with the next one.
             match commit(&mut guard, &consumer, offsets, CommitMode::Async) {
-                Err(WorkerError::Kafka(e)) => {
+                Err(CommitFailure::Refused(e)) => {
                     log::warn!("sink task {}: offset commit failed: {e}", env.name())
                 }
-                Err(e) => break Err(e),
+                Err(fatal) => break Err(fatal.into()),
                 Ok(()) => {}
             }
             drop(guard);

@@ -271,7 +271,7 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
             status: env.status.clone(),
             broker_trouble: AtomicBool::new(false),
         })?;
-    let mut transforms = crate::herder::transforms_for(worker, &connector.raw)?;
+    let mut transforms = super::transforms::transforms_for(worker, &connector.raw)?;
     let mut pipeline = Pipeline {
         env,
         converters: Converters::for_connector(worker, connector)?,

@@ -49,23 +49,28 @@ fn count(counter: &AtomicU64) {
 /// Counts allocations made through Rust's global allocator in this binary.
 struct CountingAllocator;
 
+// SAFETY: every call forwards to the system allocator with the caller's arguments unchanged.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count(&RUST_ALLOCATIONS);
+        // SAFETY: the caller's contract is the callee's; the arguments are passed on as they came.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         count(&RUST_ALLOCATIONS);
+        // SAFETY: the caller's contract is the callee's; the arguments are passed on as they came.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         count(&RUST_ALLOCATIONS);
+        // SAFETY: the caller's contract is the callee's; the arguments are passed on as they came.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is the callee's; the arguments are passed on as they came.
         unsafe { System.dealloc(ptr, layout) }
     }
 }
@@ -89,18 +94,21 @@ mod malloc_counter {
     #[no_mangle]
     pub unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
         super::count(&super::MALLOC_CALLS);
+        // SAFETY: the caller's contract is the callee's; the arguments are passed on as they came.
         unsafe { __libc_malloc(size) }
     }
 
     #[no_mangle]
     pub unsafe extern "C" fn calloc(count: usize, size: usize) -> *mut c_void {
         super::count(&super::MALLOC_CALLS);
+        // SAFETY: the caller's contract is the callee's; the arguments are passed on as they came.
         unsafe { __libc_calloc(count, size) }
     }
 
     #[no_mangle]
     pub unsafe extern "C" fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
         super::count(&super::MALLOC_CALLS);
+        // SAFETY: the caller's contract is the callee's; the arguments are passed on as they came.
         unsafe { __libc_realloc(ptr, size) }
     }
 

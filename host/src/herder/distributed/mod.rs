@@ -304,22 +304,36 @@ impl DistributedHerder {
             .get("connector.class")
             .map(|c| c.trim().to_string())
             .unwrap_or_default();
-        let validated =
+        let validated = {
+            let class = class.clone();
             super::runtime::blocking(Duration::from_secs(10), "validation", move || {
                 super::validation::validate(&worker, &class, &config)
             })
-            .await;
+            .await
+        };
         let described = match validated {
             Ok(Ok(v)) => Described {
                 raw: raw.clone(),
                 kind: Some(v.kind),
                 password_keys: v.password_keys,
             },
-            _ => Described {
-                raw: raw.clone(),
-                kind: None,
-                password_keys: BTreeSet::new(),
-            },
+            _ => {
+                // A config that fails validation (or a validation that timed out) says nothing of
+                // what its class is: the kind comes from the class itself, and nothing is kept,
+                // so the next pass validates again.
+                let version = raw
+                    .get("connector.plugin.version")
+                    .map(String::as_str)
+                    .filter(|v| !v.is_empty());
+                let kind = super::validation::resolve_connector(&self.worker, &class, version)
+                    .ok()
+                    .map(|info| info.kind);
+                return Described {
+                    raw: raw.clone(),
+                    kind,
+                    password_keys: BTreeSet::new(),
+                };
+            }
         };
         self.described
             .lock()

@@ -15,12 +15,12 @@ use super::config_log::{assignment_record, task_records, ConfigState, Restart};
 use super::status_log::{StatusKey, StatusValue};
 use super::DistributedHerder;
 use crate::config::{ConnectorConfig, Properties};
+use crate::herder::restart_backoff::RestartBackoff;
 use crate::herder::runtime::{
     self, request_stop, wait_for_tasks, StartedConnector, TaskLaunch, TaskRuntime,
 };
 use crate::worker::status::{State, StatusCell};
 use crate::worker::ActiveTopics;
-use kconnect_plugin_api::PluginKind;
 use kconnect_rest::entities::TargetState;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -53,8 +53,8 @@ pub struct Local {
     published: BTreeMap<StatusKey, StatusValue>,
     /// Tasks waiting for their previous owner to stop them, since when.
     handovers: BTreeMap<TaskId, Instant>,
-    /// `errors.task.restart.enable`: automatic restarts so far per task, and when the next is due.
-    auto_restarts: BTreeMap<TaskId, (u32, Option<Instant>)>,
+    /// `errors.task.restart.enable`: automatic restarts per task.
+    auto_restarts: BTreeMap<TaskId, RestartBackoff>,
 }
 
 impl Local {
@@ -249,13 +249,22 @@ impl DistributedHerder {
             let task_config = state.tasks[&id.0][id.1 as usize].clone();
             let described = self.describe(&id.0, &raw).await;
             let mut restart_backoff_max = None;
-            let runtime = match ConnectorConfig::from_properties(raw.clone()) {
-                Ok(config) => {
+            let runtime = match (ConnectorConfig::from_properties(raw.clone()), described.kind) {
+                (Err(e), _) => failed_task(e.to_string()),
+                // Whether to run it as a source or a sink task is the class's to say: a class
+                // this worker cannot find fails the task instead of guessing.
+                (Ok(_), None) => failed_task(format!(
+                    "cannot start task {}-{}: connector class {} was not found on this worker's plugin.path",
+                    id.0,
+                    id.1,
+                    raw.get("connector.class").map(String::as_str).unwrap_or("(none)")
+                )),
+                (Ok(config), Some(kind)) => {
                     restart_backoff_max = config.task_restart_backoff_max;
                     let topics = local.active_topics.entry(id.0.clone()).or_default().clone();
                     let launch = TaskLaunch {
                         connector: &Arc::new(config),
-                        kind: described.kind.unwrap_or(PluginKind::Source),
+                        kind,
                         class: None,
                         paused: state.target(&id.0) == TargetState::Paused,
                         active_topics: &topics,
@@ -263,7 +272,6 @@ impl DistributedHerder {
                     log::info!("starting task {}-{} (generation {generation})", id.0, id.1);
                     runtime::start_task(&self.worker, launch, id.1, task_config.clone())
                 }
-                Err(e) => failed_task(e.to_string()),
             };
             local.tasks.insert(
                 id,
@@ -348,25 +356,23 @@ impl DistributedHerder {
         let now = Instant::now();
         let mut due_now = Vec::new();
         for (id, task) in &local.tasks {
-            if task.runtime.status.get().state != State::Failed
-                || state.target(&id.0) != TargetState::Running
-            {
-                continue;
-            }
             let Some(max_backoff) = task.restart_backoff_max else {
                 continue;
             };
-            let (attempts, due) = local.auto_restarts.entry(id.clone()).or_insert((0, None));
-            let backoff = Duration::from_secs(1)
-                .saturating_mul(1 << (*attempts).min(20))
-                .min(max_backoff);
-            if now >= *due.get_or_insert(now + backoff) {
-                *attempts += 1;
-                *due = None;
+            if state.target(&id.0) != TargetState::Running {
+                continue;
+            }
+            let backoff = local.auto_restarts.entry(id.clone()).or_default();
+            if task.runtime.status.get().state != State::Failed {
+                backoff.running(now);
+                continue;
+            }
+            if backoff.failed(now, max_backoff) {
                 log::info!(
-                    "restarting failed task {}-{} (automatic restart {attempts})",
+                    "restarting failed task {}-{} (automatic restart {})",
                     id.0,
-                    id.1
+                    id.1,
+                    backoff.attempts()
                 );
                 due_now.push(id.clone());
             }

@@ -1,5 +1,5 @@
-//! Plugin-provided transformations and predicates, seen through the built-in traits so a chain
-//! can mix both.
+//! A connector's transformation chain: built-in transforms and predicates, and plugin-provided
+//! ones seen through the built-in traits so a chain can mix both.
 
 use kconnect_loader::{PluginRegistry, PredicateHandle, TransformationHandle};
 use kconnect_plugin_api::{ConnectRecord, PluginKind};
@@ -7,6 +7,20 @@ use kconnect_transforms::{
     ExternalResolver, Predicate, TransformError, TransformResult, Transformation, Verdict,
 };
 use std::collections::BTreeMap;
+
+use super::WorkerContext;
+use crate::config::Properties;
+use crate::error::{Result, WorkerError};
+use kconnect_transforms::TransformChain;
+
+/// The transformation chain of a connector config, with plugin-provided classes resolved.
+pub fn transforms_for(worker: &WorkerContext, config: &Properties) -> Result<TransformChain> {
+    let resolver = PluginResolver {
+        registry: &worker.registry,
+    };
+    TransformChain::from_connector_config(config, &resolver)
+        .map_err(|e| WorkerError::key("transforms", e.to_string()))
+}
 
 pub struct PluginResolver<'a> {
     pub registry: &'a PluginRegistry,
