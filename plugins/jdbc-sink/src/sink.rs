@@ -268,3 +268,37 @@ impl SinkTask for JdbcSinkTask {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kconnect_plugin_api::testkit::config_from;
+
+    #[test]
+    fn validation_puts_consistency_errors_on_the_key_they_name() {
+        let connector = JdbcSinkConnector::default();
+        let values = connector.validate(&config_from([
+            (CONNECTION_URL, "jdbc:postgresql://h/db"),
+            ("insert.mode", "upsert"),
+        ]));
+        let with_errors: Vec<(&str, &Vec<String>)> = values
+            .iter()
+            .filter(|v| !v.errors.is_empty())
+            .map(|v| (v.name.as_str(), &v.errors))
+            .collect();
+        assert_eq!(with_errors.len(), 1, "{with_errors:?}");
+        assert_eq!(with_errors[0].0, "insert.mode");
+        assert!(with_errors[0].1[0].contains("needs a primary key"));
+        let values = connector.validate(&config_from([(CONNECTION_URL, "jdbc:sqlite:x")]));
+        let url = values.iter().find(|v| v.name == CONNECTION_URL).unwrap();
+        assert!(url.errors[0].contains("expected jdbc:<driver>://host/database"), "{:?}", url.errors);
+    }
+
+    #[test]
+    fn every_key_is_documented_and_put_before_start_is_an_error() {
+        assert!(config_def().keys.iter().all(|k| k.documentation.len() > 20));
+        let mut task = JdbcSinkTask::default();
+        let error = task.put(&[]).unwrap_err();
+        assert!(error.message.contains("put called before start"), "{}", error.message);
+    }
+}

@@ -44,21 +44,22 @@
 //! heartbeat records let it advance while the captured tables are quiet.
 //!
 //! ## The replication client: `pgwire-replication`
-//! crates.io has three kinds of candidates: `tokio-postgres` (the maintained general client,
-//! but upstream has no replication protocol: CopyBoth streaming lives only in forks that are
-//! not published), forks published under other names (pinned to old `tokio-postgres`
-//! revisions, unmaintained), and clients written for replication. This connector uses
-//! `pgwire-replication` (0.5): a maintained Tokio client of the replication protocol for
-//! pgoutput with TLS (rustls) and SCRAM-SHA-256, standby status feedback driven by an
-//! "applied LSN" the caller raises only when its data is durable (exactly the hook the
-//! acknowledged-offsets rule needs), backpressure between the socket and the consumer, and a
-//! gated session that runs SQL and replication commands before `START_REPLICATION`. The last
-//! point matters most: the slot is created with `EXPORT_SNAPSHOT` on the session that will
-//! stream, which then waits while a second session imports the snapshot, so the initial
-//! snapshot is consistent with the slot's start point, and every SQL need (catalog, publication,
-//! snapshot cursors) runs on the same client, with the same TLS and authentication code. It
-//! decodes only Begin/Commit; the change messages are decoded here ([`pgoutput`]), which keeps
-//! the mapping to Debezium's records under this crate's control.
+//! What crates.io offers for the replication protocol (checked with `cargo info` and the
+//! published sources): `tokio-postgres` 0.7 (the maintained general client) has no replication
+//! mode and no CopyBoth streaming; `pg_replicate` 0.1.0 is an empty placeholder (the project
+//! moved on unpublished, on a git fork of `tokio-postgres`); `pgoutput` 0.0.7 parses messages
+//! but has no client. This connector uses `pgwire-replication` (0.5, Apache-2.0/MIT): a
+//! maintained Tokio client of the replication protocol for pgoutput with TLS (rustls) and
+//! SCRAM-SHA-256, standby status feedback driven by an "applied LSN" the caller raises only
+//! when its data is durable (exactly the hook the acknowledged-offsets rule needs),
+//! backpressure between the socket and the consumer, and a gated session that runs SQL and
+//! replication commands before `START_REPLICATION`. The last point matters most: the slot is
+//! created with `EXPORT_SNAPSHOT` on the session that will stream, which then waits while a
+//! second session imports the snapshot, so the initial snapshot is consistent with the slot's
+//! start point; and every SQL need (catalog, publication, snapshot cursors) runs on the same
+//! client, with the same TLS and authentication code, so the plugin has one database
+//! dependency. It decodes only Begin/Commit; the change messages are decoded here
+//! ([`pgoutput`]), which keeps the mapping to Debezium's records under this crate's control.
 //!
 //! ## Where this differs from Debezium (documented, on purpose or not yet done)
 //! - `source.version` is `kconnect-<version>`; `source.xmin` is always null; the
@@ -131,18 +132,18 @@ pub enum PostgresError {
 }
 
 impl PostgresError {
-    fn connect(what: &str, error: impl std::fmt::Display) -> PostgresError {
+    pub(crate) fn connect(what: &str, error: impl std::fmt::Display) -> PostgresError {
         PostgresError::Connect {
             what: what.to_string(),
             error: error.to_string(),
         }
     }
 
-    fn stream(error: impl std::fmt::Display) -> PostgresError {
+    pub(crate) fn stream(error: impl std::fmt::Display) -> PostgresError {
         PostgresError::Stream(error.to_string())
     }
 
-    fn value(table: &records::TableSchema, source: types::ValueError) -> PostgresError {
+    pub(crate) fn value(table: &records::TableSchema, source: types::ValueError) -> PostgresError {
         PostgresError::Value {
             table: format!("{}.{}", table.schema_name, table.table_name),
             source,

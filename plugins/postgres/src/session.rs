@@ -79,8 +79,11 @@ impl SqlSession {
             .await
             .map_err(|e| PostgresError::connect(&what, e))?;
         let mut session = SqlSession { client, what };
-        // Fails here, naming the server, when it cannot be reached or refuses the login.
-        session.query("SELECT 1").await?;
+        // The client connects in the background: the first query tells whether the server can
+        // be reached and accepts the login.
+        if let Err(e) = session.client.simple_query("SELECT 1").await {
+            return Err(PostgresError::connect(&session.what, e));
+        }
         Ok(session)
     }
 
