@@ -97,16 +97,12 @@ rootLogger.appenderRef.file.ref = FILE
     )
 }
 
-fn signal(child: &Child, signal: i32) {
-    // SAFETY: sending a signal to a child we own and have not reaped.
-    unsafe {
-        libc::kill(child.id() as i32, signal);
-    }
-}
-
 /// SIGTERM, then SIGKILL if the process has not exited within [`SHUTDOWN_TIMEOUT`].
 fn terminate(child: &mut Child) {
-    signal(child, libc::SIGTERM);
+    // SAFETY: signalling a child process we own and have not reaped.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
     let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
     while Instant::now() < deadline {
         if matches!(child.try_wait(), Ok(Some(_))) {
@@ -626,25 +622,4 @@ fn common_worker_keys(bootstrap: &str, rest_port: u16, extra: &str) -> String {
         }
     }
     keys
-}
-
-/// Waits until `check` holds for an Apache Kafka Connect worker (a [`wait_until`] that shows
-/// the worker's log on timeout).
-pub fn wait_for_java(
-    connect: &JavaConnect,
-    timeout: Duration,
-    what: &str,
-    mut check: impl FnMut() -> bool,
-) {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if check() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!(
-        "timed out after {timeout:?} waiting for {what}:\n{}",
-        connect.logs()
-    );
 }

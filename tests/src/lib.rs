@@ -4,7 +4,7 @@
 //! starts is stopped when its handle is dropped.
 
 pub mod apache_kafka;
-pub use apache_kafka::{kafka_home, kafka_version, wait_for_java, Broker, JavaConnect};
+pub use apache_kafka::{kafka_home, kafka_version, Broker, JavaConnect};
 
 use std::io::Write;
 use std::net::TcpListener;

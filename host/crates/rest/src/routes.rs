@@ -282,22 +282,17 @@ impl AppState {
         tokio::time::timeout_at(deadline, self.herder.started())
             .await
             .map_err(|_| ApiError::still_starting())?;
-        self.call_while_starting(call, deadline).await
-    }
-
-    /// Awaits a herder call that is right at any time (`GET /`, `/metrics`), until `deadline`.
-    async fn call_while_starting<T>(
-        &self,
-        call: impl Future<Output = T>,
-        deadline: tokio::time::Instant,
-    ) -> Result<T, ApiError> {
         tokio::time::timeout_at(deadline, call)
             .await
             .map_err(|_| ApiError::timed_out())
     }
 
-    fn deadline(&self) -> tokio::time::Instant {
-        tokio::time::Instant::now() + self.request_timeout
+    /// Awaits a herder call that is right at any time (`GET /`, `/metrics`), giving up after the
+    /// request timeout.
+    async fn call_while_starting<T>(&self, call: impl Future<Output = T>) -> Result<T, ApiError> {
+        tokio::time::timeout(self.request_timeout, call)
+            .await
+            .map_err(|_| ApiError::timed_out())
     }
 
     /// Awaits a fallible herder call; its error becomes the answer.
@@ -411,7 +406,7 @@ fn parse_task_id(connector: &str, task: &str) -> Result<u32, ApiError> {
 
 async fn server_info(state: Data<AppState>) -> Answer {
     let info = state
-        .call_while_starting(state.herder.server_info(), state.deadline())
+        .call_while_starting(state.herder.server_info())
         .await?;
     Ok(json(StatusCode::OK, &info))
 }
@@ -429,9 +424,7 @@ async fn health(state: Data<AppState>) -> Answer {
 }
 
 async fn metrics(state: Data<AppState>) -> Answer {
-    let text = state
-        .call_while_starting(state.herder.metrics(), state.deadline())
-        .await?;
+    let text = state.call_while_starting(state.herder.metrics()).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text))
