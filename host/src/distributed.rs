@@ -97,7 +97,10 @@ impl Distributed {
             Ok(())
         })
         .await
-        .map_err(|e| WorkerError::Other(format!("topic check failed: {e}")))??;
+        .map_err(|source| WorkerError::Job {
+            what: "the worker topics check",
+            source,
+        })??;
 
         let id = kconnect_rest::planned_advertised_url(&rest_config)
             .map(|url| url.split("://").last().unwrap_or_default().to_string())
@@ -121,7 +124,10 @@ impl Distributed {
             Cluster::open(&clients, cluster_config, &id, writer, offsets)
         })
         .await
-        .map_err(|e| WorkerError::Other(format!("reading the worker topics failed: {e}")))??;
+        .map_err(|source| WorkerError::Job {
+            what: "reading the worker topics",
+            source,
+        })??;
         let cluster = Arc::new(cluster);
         log::info!(
             "read the config, status and offset topics in {:?}: {} connector(s)",
@@ -140,9 +146,7 @@ impl Distributed {
         });
         let herder = Arc::new(DistributedHerder::new(worker.clone(), cluster.clone()));
         // REST answers (`/health` 503) while plugins load and the worker joins.
-        let rest = RestServer::start(rest_config, herder.clone(), Arc::new(LoggerControl))
-            .await
-            .map_err(|e| WorkerError::Rest(e.to_string()))?;
+        let rest = RestServer::start(rest_config, herder.clone(), Arc::new(LoggerControl)).await?;
 
         let plugin_watcher = startup::load_plugins(&worker).await?;
         {
@@ -164,11 +168,14 @@ impl Distributed {
             Liveness::start(beating.0, &beating.1, heartbeat, interval)
         })
         .await
-        .map_err(|e| WorkerError::Other(format!("cannot start heartbeats: {e}")))??;
+        .map_err(|source| WorkerError::Job {
+            what: "starting the heartbeats",
+            source,
+        })??;
         let deadline = Instant::now() + cluster.config.rebalance_timeout;
         while !herder.has_joined() {
             if Instant::now() > deadline {
-                return Err(WorkerError::Kafka(format!(
+                return Err(WorkerError::Cluster(format!(
                     "could not read this worker's heartbeat back from {} within rebalance.timeout.ms",
                     cluster.config.status_topic.name
                 )));

@@ -21,10 +21,10 @@ pub mod standalone;
 pub mod startup;
 pub mod worker;
 
+use kconnect_herder_api::entities::{ConfigKeyInfo, PluginInfo, PluginType};
+use kconnect_herder_api::HerderError;
 use kconnect_loader::PluginRegistry;
 use kconnect_plugin_api::PluginKind;
-use kconnect_rest::entities::{ConfigKeyInfo, PluginInfo, PluginType};
-use kconnect_rest::HerderError;
 use worker::WorkerContext;
 
 fn plugin_type(kind: PluginKind) -> PluginType {

@@ -108,9 +108,7 @@ fn run_worker(
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let worker = start
-            .await
-            .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+        let worker = start.await.map_err(|e| anyhow::anyhow!("{e}"))?;
         notify_systemd_ready(worker.rest());
         wait_for_signal().await;
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);

@@ -85,9 +85,7 @@ impl Standalone {
             providers,
         });
         let herder = Arc::new(StandaloneHerder::new(worker.clone(), file_store));
-        let rest = RestServer::start(rest_config, herder.clone(), Arc::new(LoggerControl))
-            .await
-            .map_err(|e| WorkerError::Rest(e.to_string()))?;
+        let rest = RestServer::start(rest_config, herder.clone(), Arc::new(LoggerControl)).await?;
         let worker_id = rest
             .advertised_url()
             .trim_end_matches('/')

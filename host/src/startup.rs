@@ -69,7 +69,10 @@ pub async fn load_plugins(worker: &Arc<WorkerContext>) -> Result<Option<PluginWa
     let scanning = worker.registry.clone();
     tokio::task::spawn_blocking(move || scanning.initial_scan())
         .await
-        .map_err(|e| WorkerError::Other(format!("plugin loading failed: {e}")))?;
+        .map_err(|source| WorkerError::Job {
+            what: "plugin loading",
+            source,
+        })?;
     log::info!(
         "loaded {} plugin class(es) from {} folder(s); {} file(s) rejected",
         worker.registry.classes().len(),
@@ -94,7 +97,7 @@ pub async fn load_plugins(worker: &Arc<WorkerContext>) -> Result<Option<PluginWa
         },
     )
     .map(Some)
-    .map_err(|e| WorkerError::Other(format!("cannot start the plugin.path watcher: {e}")))
+    .map_err(|e| WorkerError::thread("the plugin.path watcher", e))
 }
 
 /// Asks the broker for its cluster id in the background (`GET /` shows it once known).

@@ -8,9 +8,9 @@ use crate::error::WorkerError;
 use crate::kafka::ClientSettings;
 use crate::worker::offsets::json_to_source_map;
 use crate::worker::WorkerContext;
+use kconnect_herder_api::entities::{ConfigInfos, ConnectorOffsets, ServerInfo};
+use kconnect_herder_api::HerderError;
 use kconnect_plugin_api::record::SourceMap;
-use kconnect_rest::entities::{ConfigInfos, ConnectorOffsets, ServerInfo};
-use kconnect_rest::HerderError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,7 +53,7 @@ pub fn source_offset_changes(
         .into_iter()
         .map(|entry| {
             let partition = json_to_source_map(&serde_json::Value::Object(entry.partition))
-                .ok_or_else(|| HerderError::BadRequest("partition must be a JSON object".into()))?;
+                .ok_or_else(|| HerderError::Invalid("partition must be a JSON object".into()))?;
             let offset = entry
                 .offset
                 .and_then(|o| json_to_source_map(&serde_json::Value::Object(o)));
@@ -64,7 +64,7 @@ pub fn source_offset_changes(
 
 /// Kafka's 400 when offsets are changed on a connector that is not STOPPED.
 pub fn not_stopped(name: &str) -> HerderError {
-    HerderError::BadRequest(format!(
+    HerderError::Invalid(format!(
         "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
     ))
 }
@@ -72,10 +72,10 @@ pub fn not_stopped(name: &str) -> HerderError {
 /// 403 unless topic tracking (and, for a reset, resetting) is enabled.
 pub fn topic_tracking_allowed(worker: &WorkerContext, reset: bool) -> Result<(), HerderError> {
     if !worker.config.topic_tracking_enable {
-        return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+        return Err(HerderError::Disabled("Topic tracking is disabled.".into()));
     }
     if reset && !worker.config.topic_tracking_allow_reset {
-        return Err(HerderError::Forbidden(
+        return Err(HerderError::Disabled(
             "Topic tracking reset is disabled.".into(),
         ));
     }
@@ -90,7 +90,7 @@ pub async fn sink_group<T: Send + 'static>(
 ) -> Result<T, HerderError> {
     let subscription = config
         .subscription()
-        .map_err(|e| HerderError::BadRequest(e.to_string()))?;
+        .map_err(|e| HerderError::Invalid(e.to_string()))?;
     let worker = worker.clone();
     blocking(
         Duration::from_secs(30),

@@ -17,8 +17,8 @@ pub mod standalone;
 pub mod validation;
 
 use crate::logging::{level_name, parse_level, WorkerLogger};
-use kconnect_rest::entities::LoggerLevel;
-use kconnect_rest::{HerderError, LogControl};
+use kconnect_herder_api::entities::LoggerLevel;
+use kconnect_herder_api::{HerderError, LogControl};
 use std::collections::BTreeMap;
 
 /// `/admin/loggers` on top of the worker's logger.
@@ -54,7 +54,7 @@ impl LogControl for LoggerControl {
 
     fn set_level(&self, name: &str, level: &str) -> Result<Vec<String>, HerderError> {
         let level = parse_level(level)
-            .ok_or_else(|| HerderError::BadRequest(format!("Invalid log level '{level}'.")))?;
+            .ok_or_else(|| HerderError::Invalid(format!("Invalid log level '{level}'.")))?;
         let logger = WorkerLogger::get()
             .ok_or_else(|| HerderError::Internal("no logger installed".into()))?;
         Ok(logger.set_level(name, level))

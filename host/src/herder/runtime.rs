@@ -12,13 +12,13 @@ use crate::worker::errors::ErrorCounters;
 use crate::worker::metrics::{TaskEntry, TaskMetrics};
 use crate::worker::status::{error_trace, State, StatusCell, TaskControl};
 use crate::worker::{sink, source, ActiveTopics, TaskEnv, WorkerContext};
+use kconnect_herder_api::entities::{ConnectorType, TargetState};
+use kconnect_herder_api::HerderError;
 use kconnect_loader::{ConnectorHandle, PluginClassInfo};
 use kconnect_plugin_api::context::{
     ConnectorContextObject, FfiConnectorContext, FfiConnectorContext_TO,
 };
 use kconnect_plugin_api::{ConnectError, PluginKind};
-use kconnect_rest::entities::{ConnectorType, TargetState};
-use kconnect_rest::HerderError;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -57,8 +57,8 @@ pub fn internal(e: impl std::fmt::Display) -> HerderError {
     HerderError::Internal(e.to_string())
 }
 
-pub fn rest_state(state: State) -> kconnect_rest::entities::State {
-    use kconnect_rest::entities::State as S;
+pub fn rest_state(state: State) -> kconnect_herder_api::entities::State {
+    use kconnect_herder_api::entities::State as S;
     match state {
         State::Unassigned => S::Unassigned,
         State::Running => S::Running,
@@ -133,7 +133,7 @@ pub async fn blocking<T: Send + 'static>(
     match tokio::time::timeout(timeout, tokio::task::spawn_blocking(f)).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(e)) => Err(HerderError::Internal(format!("{what} failed: {e}"))),
-        Err(_) => Err(HerderError::Timeout(format!(
+        Err(_) => Err(HerderError::TimedOut(format!(
             "{what} did not finish within {timeout:?}"
         ))),
     }
@@ -170,8 +170,7 @@ pub async fn start_connector(
             &worker,
             &config.connector_class,
             config.plugin_version.as_deref(),
-        )
-        .map_err(|e| WorkerError::Other(e.to_string()))?;
+        )?;
         let mut handle = worker.registry.new_connector(&info)?;
         let context: ConnectorContextObject = FfiConnectorContext_TO::from_value(
             HostConnectorContext {
@@ -306,8 +305,7 @@ pub fn start_task(
                 worker,
                 &connector.connector_class,
                 connector.plugin_version.as_deref(),
-            )
-            .map_err(|e| WorkerError::Other(e.to_string()))?,
+            )?,
         };
         let env = TaskEnv {
             connector,
@@ -336,7 +334,7 @@ pub fn start_task(
                 run();
                 let _ = done_tx.send(());
             })
-            .map_err(|e| WorkerError::Other(format!("cannot start a thread: {e}")))?;
+            .map_err(|e| WorkerError::thread(format!("task {name}-{id}"), e))?;
         Ok(())
     })();
     if let Err(e) = spawn {

@@ -2,8 +2,8 @@
 //! `{"kafka_topic": …, "kafka_partition": …}` and offsets `{"kafka_offset": …}`.
 
 use crate::kafka::group_offsets::GroupOffset;
-use kconnect_rest::entities::{ConnectorOffset, ConnectorOffsets};
-use kconnect_rest::HerderError;
+use kconnect_herder_api::entities::{ConnectorOffset, ConnectorOffsets};
+use kconnect_herder_api::HerderError;
 use serde_json::{json, Map, Value as Json};
 
 const TOPIC: &str = "kafka_topic";
@@ -34,7 +34,7 @@ pub fn to_rest(offsets: Vec<GroupOffset>) -> ConnectorOffsets {
 pub fn from_rest(
     offsets: ConnectorOffsets,
 ) -> Result<Vec<(String, i32, Option<i64>)>, HerderError> {
-    let bad = |m: &str| HerderError::BadRequest(m.to_string());
+    let bad = |m: &str| HerderError::Invalid(m.to_string());
     offsets
         .offsets
         .into_iter()

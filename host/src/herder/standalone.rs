@@ -23,10 +23,10 @@ use crate::worker::offsets::{FileOffsetStore, StoredConnector};
 use crate::worker::status::{State, StatusCell};
 use crate::worker::{ActiveTopics, WorkerContext};
 use async_trait::async_trait;
+use kconnect_herder_api::entities::*;
+use kconnect_herder_api::{Herder, HerderError};
 use kconnect_loader::{ConnectorHandle, PluginClassInfo};
 use kconnect_plugin_api::PluginKind;
-use kconnect_rest::entities::*;
-use kconnect_rest::{Herder, HerderError};
 use std::collections::{BTreeMap, BTreeSet};
 
 use std::sync::{Arc, Mutex, OnceLock};
@@ -113,7 +113,7 @@ impl StandaloneHerder {
             })
             .collect();
         if let Err(e) = self.store.save_connectors(&stored) {
-            log::error!("cannot save connector configs ({}): {e}", e.code());
+            log::error!("cannot save connector configs: {e}");
         }
     }
 
@@ -125,7 +125,7 @@ impl StandaloneHerder {
             .cloned()
             .filter(|c| !c.trim().is_empty())
             .ok_or_else(|| {
-                HerderError::BadRequest("Connector config is missing connector.class".to_string())
+                HerderError::Invalid("Connector config is missing connector.class".to_string())
             })?;
         let checked = blocking(
             self.graceful().max(Duration::from_secs(10)),
@@ -134,7 +134,7 @@ impl StandaloneHerder {
         )
         .await??;
         if checked.0.infos.error_count > 0 {
-            return Err(HerderError::BadRequest(validation::invalid_config_message(
+            return Err(HerderError::Invalid(validation::invalid_config_message(
                 &checked.0.infos,
             )));
         }
@@ -152,7 +152,7 @@ impl StandaloneHerder {
         let (validated, config) = self.validated(config).await?;
         let config = Arc::new(
             ConnectorConfig::from_properties(config)
-                .map_err(|e| HerderError::BadRequest(e.to_string()))?,
+                .map_err(|e| HerderError::Invalid(e.to_string()))?,
         );
         if let Some(old) = connectors.remove(name) {
             self.stop_runtime(old).await;
@@ -508,7 +508,7 @@ impl Herder for StandaloneHerder {
         allow_replace: bool,
         initial_state: Option<TargetState>,
     ) -> Result<(bool, ConnectorInfo), HerderError> {
-        crate::config::connector::validate_connector_name(name).map_err(HerderError::BadRequest)?;
+        crate::config::connector::validate_connector_name(name).map_err(HerderError::Invalid)?;
         let mut connectors = self.connectors.lock().await;
         let exists = connectors.contains_key(name);
         if exists && !allow_replace {
@@ -542,7 +542,7 @@ impl Herder for StandaloneHerder {
             };
         }
         if config.get("name").is_some_and(|n| n != name) {
-            return Err(HerderError::BadRequest(
+            return Err(HerderError::Invalid(
                 "Connector name configuration (name) must match the connector name".into(),
             ));
         }
@@ -628,11 +628,11 @@ impl Herder for StandaloneHerder {
         };
         let mut report = self.status(name, rt);
         if restart_connector {
-            report.connector.state = kconnect_rest::entities::State::Restarting;
+            report.connector.state = kconnect_herder_api::entities::State::Restarting;
         }
         for id in &tasks_to_restart {
             if let Some(t) = report.tasks.get_mut(*id) {
-                t.state = kconnect_rest::entities::State::Restarting;
+                t.state = kconnect_herder_api::entities::State::Restarting;
             }
         }
         if restart_connector && include_tasks && tasks_to_restart.len() == rt.tasks.len() {

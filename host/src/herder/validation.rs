@@ -6,11 +6,11 @@
 use crate::config::connector::common_config_def;
 use crate::config::Properties;
 use crate::worker::WorkerContext;
+use kconnect_herder_api::entities::{ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo};
+use kconnect_herder_api::HerderError;
 use kconnect_loader::PluginClassInfo;
 use kconnect_plugin_api::config::{ConfigKey, ConfigType, ConfigValue};
 use kconnect_plugin_api::PluginKind;
-use kconnect_rest::entities::{ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo};
-use kconnect_rest::HerderError;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -32,7 +32,7 @@ pub enum Refusal {
 impl From<Refusal> for HerderError {
     fn from(refusal: Refusal) -> HerderError {
         match refusal {
-            Refusal::UnknownClass(message) => HerderError::BadRequest(message),
+            Refusal::UnknownClass(message) => HerderError::Invalid(message),
             Refusal::Invalid(e) => e,
         }
     }
@@ -46,6 +46,8 @@ impl std::fmt::Display for Refusal {
         }
     }
 }
+
+impl std::error::Error for Refusal {}
 
 pub struct Validated {
     pub infos: ConfigInfos,
@@ -94,7 +96,7 @@ pub fn validate(
 ) -> Result<Validated, Refusal> {
     // Checks see the values the connector will get; the answer shows what the user wrote.
     let written = config;
-    let invalid = |message: String| Refusal::Invalid(HerderError::BadRequest(message));
+    let invalid = |message: String| Refusal::Invalid(HerderError::Invalid(message));
     let resolved = worker
         .providers
         .resolve(config)

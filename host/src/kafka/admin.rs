@@ -8,7 +8,7 @@ use crate::error::{Result, WorkerError};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,7 +61,7 @@ impl TopicAdmin {
                     .inner()
                     .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
                     .map_err(|e| {
-                        WorkerError::Kafka(format!("cannot read metadata of topic {topic}: {e}"))
+                        WorkerError::kafka(format!("cannot read metadata of topic {topic}"), e)
                     })?;
                 Ok(super::partitions_in(&metadata, topic))
             }
@@ -96,7 +96,7 @@ impl TopicAdmin {
                     futures::executor::block_on(admin.create_topics(&[new_topic], &options))
                 };
                 let mut outcome = create(spec.replication_factor)
-                    .map_err(|e| WorkerError::Kafka(format!("cannot create topic {topic}: {e}")))?;
+                    .map_err(|e| WorkerError::kafka(format!("cannot create topic {topic}"), e))?;
                 // Brokers older than KIP-464 (and some Kafka-compatible ones) refuse -1.
                 if spec.replication_factor < 0
                     && matches!(
@@ -105,7 +105,7 @@ impl TopicAdmin {
                     )
                 {
                     outcome = create(1).map_err(|e| {
-                        WorkerError::Kafka(format!("cannot create topic {topic}: {e}"))
+                        WorkerError::kafka(format!("cannot create topic {topic}"), e)
                     })?;
                 }
                 match outcome.into_iter().next() {
@@ -117,10 +117,11 @@ impl TopicAdmin {
                         Ok(true)
                     }
                     Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => Ok(false),
-                    Some(Err((_, code))) => Err(WorkerError::Kafka(format!(
-                        "cannot create topic {topic}: {code}"
-                    ))),
-                    None => Err(WorkerError::Kafka(format!(
+                    Some(Err((_, code))) => Err(WorkerError::kafka(
+                        format!("cannot create topic {topic}"),
+                        KafkaError::AdminOp(code),
+                    )),
+                    None => Err(WorkerError::Cluster(format!(
                         "cannot create topic {topic}: no result"
                     ))),
                 }

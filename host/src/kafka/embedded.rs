@@ -29,7 +29,7 @@ impl EmbeddedBroker {
     /// Starts a one-broker mock cluster on a free loopback port.
     pub fn start() -> Result<EmbeddedBroker> {
         let cluster = MockCluster::new(1)
-            .map_err(|e| WorkerError::Kafka(format!("cannot start the embedded broker: {e}")))?;
+            .map_err(|e| WorkerError::kafka("cannot start the embedded broker", e))?;
         let bootstrap = cluster.bootstrap_servers();
         Ok(EmbeddedBroker { cluster, bootstrap })
     }
@@ -43,9 +43,10 @@ impl EmbeddedBroker {
         self.cluster
             .create_topic(name, partitions.max(1), 1)
             .map_err(|e| {
-                WorkerError::Kafka(format!(
-                    "cannot create topic {name} on the embedded broker: {e}"
-                ))
+                WorkerError::kafka(
+                    format!("cannot create topic {name} on the embedded broker"),
+                    e,
+                )
             })
     }
 }

@@ -134,9 +134,10 @@ pub fn alter(
     };
     close_consumer(consumer, TIMEOUT);
     result.map_err(|e| {
-        WorkerError::Kafka(format!(
-            "cannot commit offsets of group {group} (the group must have no members; the embedded broker never accepts this): {e}"
-        ))
+        WorkerError::kafka(
+            format!("cannot commit offsets of group {group} (the group must have no members; the embedded broker never accepts this)"),
+            e,
+        )
     })
 }
 

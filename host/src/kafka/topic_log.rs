@@ -60,14 +60,12 @@ pub fn partition_count(consumer: &BaseConsumer, topic: &str) -> Result<usize> {
     loop {
         let metadata = consumer
             .fetch_metadata(Some(topic), METADATA_TIMEOUT)
-            .map_err(|e| {
-                WorkerError::Kafka(format!("cannot read metadata of topic {topic}: {e}"))
-            })?;
+            .map_err(|e| WorkerError::kafka(format!("cannot read metadata of topic {topic}"), e))?;
         if let Some(partitions) = super::partitions_in(&metadata, topic) {
             return Ok(partitions);
         }
         if std::time::Instant::now() >= deadline {
-            return Err(WorkerError::Kafka(format!(
+            return Err(WorkerError::Cluster(format!(
                 "topic {topic} does not exist (waited {NEW_TOPIC_VISIBLE_TIMEOUT:?} for it to appear)"
             )));
         }
@@ -100,7 +98,7 @@ impl TopicReader {
         for partition in 0..partitions as i32 {
             assignment
                 .add_partition_offset(topic, partition, Offset::Beginning)
-                .map_err(|e| WorkerError::Kafka(e.to_string()))?;
+                .map_err(|e| WorkerError::kafka(format!("cannot assign topic {topic}"), e))?;
         }
         consumer.assign(&assignment)?;
         let shared = Arc::new(Shared {
@@ -147,7 +145,7 @@ impl TopicReader {
                     }
                 }
             })
-            .map_err(|e| WorkerError::Other(format!("cannot start a thread: {e}")))?;
+            .map_err(|e| WorkerError::thread(format!("the reader of topic {topic}"), e))?;
         Ok(TopicReader {
             shared,
             thread: Some(thread),
@@ -193,9 +191,10 @@ impl ReaderHandle {
                         std::thread::sleep(WATERMARK_RETRY);
                     }
                     Err(e) => {
-                        return Err(WorkerError::Kafka(format!(
-                            "cannot read the end of topic {topic}: {e}"
-                        )))
+                        return Err(WorkerError::kafka(
+                            format!("cannot read the end of topic {topic}"),
+                            e,
+                        ))
                     }
                 }
             };
@@ -212,7 +211,7 @@ impl ReaderHandle {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(WorkerError::Kafka(format!(
+                return Err(WorkerError::Cluster(format!(
                     "timed out after {timeout:?} reading topic {topic} to its end"
                 )));
             }
@@ -238,7 +237,7 @@ impl ReaderHandle {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(WorkerError::Kafka(format!(
+                return Err(WorkerError::Cluster(format!(
                     "timed out after {timeout:?} waiting to read back a write to topic {}",
                     self.0.topic
                 )));
@@ -309,9 +308,10 @@ impl TopicWriter {
                 partition: delivery.partition,
                 offset: delivery.offset,
             }),
-            Err((e, _)) => Err(WorkerError::Kafka(format!(
-                "cannot write to topic {topic}: {e}"
-            ))),
+            Err((e, _)) => Err(WorkerError::kafka(
+                format!("cannot write to topic {topic}"),
+                e,
+            )),
         }
     }
 
@@ -335,9 +335,10 @@ impl TopicWriter {
             match self.producer.send_result(record) {
                 Ok(delivery) => pending.push(delivery),
                 Err((e, _)) => {
-                    return Err(WorkerError::Kafka(format!(
-                        "cannot write to topic {topic}: {e}"
-                    )))
+                    return Err(WorkerError::kafka(
+                        format!("cannot write to topic {topic}"),
+                        e,
+                    ))
                 }
             }
         }
@@ -345,12 +346,13 @@ impl TopicWriter {
             match futures::executor::block_on(delivery) {
                 Ok(Ok(_)) => {}
                 Ok(Err((e, _))) => {
-                    return Err(WorkerError::Kafka(format!(
-                        "cannot write to topic {topic}: {e}"
-                    )))
+                    return Err(WorkerError::kafka(
+                        format!("cannot write to topic {topic}"),
+                        e,
+                    ))
                 }
                 Err(_) => {
-                    return Err(WorkerError::Kafka(format!(
+                    return Err(WorkerError::Cluster(format!(
                         "cannot write to topic {topic}: the producer went away"
                     )))
                 }

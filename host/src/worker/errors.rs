@@ -180,12 +180,6 @@ pub const DLQ_DEFAULT_REPLICATION_FACTOR: i32 = 3;
 #[error("{0}")]
 pub struct DlqUnacknowledged(pub String);
 
-impl From<DlqUnacknowledged> for WorkerError {
-    fn from(e: DlqUnacknowledged) -> WorkerError {
-        WorkerError::Other(e.0)
-    }
-}
-
 impl ErrorHandler {
     /// Reads the task's `errors.*` settings and, with a dead letter queue, creates its topic and
     /// producer.
@@ -254,9 +248,7 @@ impl ErrorHandler {
             failure.message
         );
         if self.tolerance == Tolerance::None {
-            return Err(WorkerError::Other(format!(
-                "Tolerance exceeded in error handler: {what}"
-            )));
+            return Err(WorkerError::ToleranceExceeded(what.to_string()));
         }
         if self.log_enable {
             match (&origin, self.include_messages) {
@@ -381,10 +373,7 @@ impl ErrorHandler {
             message = message.payload(&value[..]);
         }
         let sent = dlq.producer.send(message).map_err(|(e, _)| {
-            WorkerError::Kafka(format!(
-                "cannot send to dead letter queue {}: {e}",
-                dlq.topic
-            ))
+            WorkerError::kafka(format!("cannot send to dead letter queue {}", dlq.topic), e)
         });
         dlq.producer.poll(Duration::ZERO);
         sent

@@ -310,10 +310,10 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
                 )
             });
         if let Err(e) = poller {
-            return Err(WorkerError::Other(format!(
-                "cannot start the poller thread of source task {}: {e}",
-                env.name()
-            )));
+            return Err(WorkerError::thread(
+                format!("the poller of source task {}", env.name()),
+                e,
+            ));
         }
         let outcome = pipeline.send_loop(&control, batches, spent_sender);
         // The receiver is gone with `send_loop`: a poller waiting to hand over a batch wakes up.
@@ -528,14 +528,14 @@ impl Pipeline<'_> {
                 last_commit = Instant::now();
             }
             if let Some(failure) = self.failure() {
-                return Err(WorkerError::Kafka(failure));
+                return Err(WorkerError::Cluster(failure));
             }
             // Acknowledgements arrive through here (and while the local queue is full).
             self.producer.poll(Duration::ZERO);
             // An idempotent producer whose broker forgot its producer id (a broker that lost its
             // state) can never deliver again: fail loudly rather than stall with records queued.
             if let Some((code, reason)) = self.producer.client().fatal_error() {
-                return Err(WorkerError::Kafka(format!(
+                return Err(WorkerError::Cluster(format!(
                     "the producer hit a fatal error ({code:?}): {reason}; restart the task to continue from the stored offsets"
                 )));
             }
@@ -573,12 +573,12 @@ impl Pipeline<'_> {
         );
         let flushed = store.flush();
         self.env.metrics.committed(flushed.is_ok());
-        self.env.status.warn(flushed.as_ref().err().map(|e| {
-            format!(
-                "source offsets cannot be stored, will retry ({}): {e}",
-                e.code()
-            )
-        }));
+        self.env.status.warn(
+            flushed
+                .as_ref()
+                .err()
+                .map(|e| format!("source offsets cannot be stored, will retry: {e}")),
+        );
         // After a failure the offsets stay in memory and go out with the next successful flush.
         Ok(flushed.is_ok())
     }
@@ -750,13 +750,14 @@ impl Pipeline<'_> {
                     message = returned;
                     self.producer.poll(Duration::from_millis(10));
                     if let Some(failure) = self.failure() {
-                        return Err(WorkerError::Kafka(failure));
+                        return Err(WorkerError::Cluster(failure));
                     }
                 }
                 Err((e, _)) => {
-                    return Err(WorkerError::Kafka(format!(
-                        "cannot send to topic {topic}: {e}"
-                    )))
+                    return Err(WorkerError::kafka(
+                        format!("cannot send to topic {topic}"),
+                        e,
+                    ))
                 }
             }
         }

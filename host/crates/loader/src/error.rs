@@ -5,8 +5,7 @@ use std::path::PathBuf;
 
 /// Why the loader could not hand out a class or an instance of it.
 ///
-/// Each variant has a stable [`code`](LoaderError::code) for the REST layer and for logs; the
-/// `Display` text is one line meant for people.
+/// Callers decide on the variant; the `Display` text is one line meant for people.
 #[derive(Debug, thiserror::Error)]
 pub enum LoaderError {
     /// No loaded class of the wanted kinds has this name or alias.
@@ -45,21 +44,6 @@ pub enum LoaderError {
     /// The plugin refused to create an instance of one of its classes.
     #[error("plugin could not create {class}: {error}")]
     Instantiation { class: String, error: ConnectError },
-}
-
-impl LoaderError {
-    /// A stable, machine-readable name of the error.
-    pub fn code(&self) -> &'static str {
-        match self {
-            LoaderError::ClassNotFound { .. } => "class_not_found",
-            LoaderError::WrongKind { .. } => "wrong_kind",
-            LoaderError::AmbiguousAlias { .. } => "ambiguous_alias",
-            LoaderError::VersionNotFound { .. } => "version_not_found",
-            LoaderError::InvalidVersion { .. } => "invalid_version",
-            LoaderError::PluginRejected { .. } => "plugin_rejected",
-            LoaderError::Instantiation { .. } => "instantiation_failed",
-        }
-    }
 }
 
 /// "source connector", "source or sink connector", "converter or header_converter"…

@@ -993,7 +993,7 @@ mod tests {
         let missing = registry
             .resolve("a.SourceConnector", &[], Some("2.0"))
             .unwrap_err();
-        assert_eq!(missing.code(), "version_not_found");
+        assert!(matches!(missing, LoaderError::VersionNotFound { .. }));
         assert!(missing.to_string().contains("1.2.0, 1.10.0"), "{missing}");
     }
 
@@ -1018,7 +1018,7 @@ mod tests {
         let error = registry
             .resolve("MySource", &[PluginKind::Source], None)
             .unwrap_err();
-        assert_eq!(error.code(), "ambiguous_alias");
+        assert!(matches!(error, LoaderError::AmbiguousAlias { .. }));
         assert!(error
             .to_string()
             .contains("a.MySourceConnector or b.MySourceConnector"));
@@ -1031,7 +1031,7 @@ mod tests {
         let error = registry
             .resolve("FooSink", &[PluginKind::Source], None)
             .unwrap_err();
-        assert_eq!(error.code(), "wrong_kind");
+        assert!(matches!(error, LoaderError::WrongKind { .. }));
         assert_eq!(
             error.to_string(),
             "'FooSink' is a sink plugin, not a source connector"

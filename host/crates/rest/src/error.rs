@@ -1,7 +1,8 @@
 //! Errors: [`RestError`] for starting the server, [`ApiError`] for one HTTP answer.
 //!
 //! Every error answer, whatever produced it (herder, body parsing, routing), goes through
-//! [`ApiError`] and so has Kafka's body `{"error_code": <status>, "message": "..."}`.
+//! [`ApiError`] and so has Kafka's body `{"error_code": <status>, "message": "..."}`. The
+//! herder's domain errors get their HTTP status here and nowhere else ([`status_of`]).
 
 use crate::entities::ErrorMessage;
 use crate::herder::HerderError;
@@ -81,9 +82,20 @@ impl fmt::Display for ApiError {
     }
 }
 
+/// The HTTP status Kafka's REST API answers a herder error with.
+pub fn status_of(error: &HerderError) -> u16 {
+    match error {
+        HerderError::NotFound(_) => 404,
+        HerderError::Conflict(_) | HerderError::Rebalancing => 409,
+        HerderError::Invalid(_) => 400,
+        HerderError::Disabled(_) => 403,
+        HerderError::TimedOut(_) | HerderError::Internal(_) => 500,
+    }
+}
+
 impl From<HerderError> for ApiError {
     fn from(error: HerderError) -> ApiError {
-        ApiError::new(error.status_code(), error.to_string())
+        ApiError::new(status_of(&error), error.to_string())
     }
 }
 

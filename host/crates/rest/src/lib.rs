@@ -1,8 +1,9 @@
 //! Kafka Connect's REST API, wire-compatible with Apache Kafka 3.9/4.x, served by actix-web.
 //!
-//! The worker implements [`Herder`] (connectors, tasks, plugins, offsets) and [`LogControl`]
-//! (KIP-495 loggers) and starts a [`RestServer`] with a [`RestConfig`]. This crate only
-//! translates: HTTP in, herder calls, Kafka's JSON out (see [`entities`]).
+//! The worker implements `kconnect_herder_api`'s `Herder` (connectors, tasks, plugins, offsets)
+//! and `LogControl` (KIP-495 loggers) and starts a [`RestServer`] with a [`RestConfig`]. This
+//! crate only translates: HTTP in, herder calls, Kafka's JSON out; the herder's domain errors
+//! become HTTP statuses in one place ([`error`]).
 //!
 //! Invariants:
 //! - every route is listed once in [`ROUTES`]; the server registers exactly those, and
@@ -28,12 +29,13 @@
 //! `PUT /connectors/{c}/fence`), the deprecated `GET /connectors/{c}/tasks-config` (gone in
 //! Kafka 4.0), and REST extensions other than basic authentication.
 
+// The contract this crate serves, under the names its modules use.
+use kconnect_herder_api::{entities, herder};
+
 pub mod auth;
 pub mod config;
 pub mod cors;
-pub mod entities;
 pub mod error;
-pub mod herder;
 pub mod routes;
 pub mod security;
 pub mod server;
@@ -42,9 +44,7 @@ pub mod tls;
 pub use auth::BasicAuth;
 pub use config::{planned_advertised_url, RestConfig};
 pub use cors::CorsConfig;
-pub use entities::*;
 pub use error::{ApiError, RestError};
-pub use herder::{Herder, HerderError, LogControl};
 pub use routes::{HttpMethod, RouteSpec, OPENAPI_DOCUMENT, ROUTES};
 pub use security::RestSecurity;
 pub use server::RestServer;

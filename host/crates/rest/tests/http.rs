@@ -3,7 +3,8 @@
 
 mod support;
 
-use kconnect_rest::{Health, HerderError, RestConfig, RestError, RestServer};
+use kconnect_herder_api::{Health, HerderError};
+use kconnect_rest::{RestConfig, RestError, RestServer};
 use reqwest::Method;
 use serde_json::json;
 use std::sync::Arc;
@@ -797,9 +798,9 @@ async fn herder_errors_map_to_kafka_status_codes() {
     let cases = [
         (HerderError::Rebalancing, 409),
         (HerderError::Conflict("busy".into()), 409),
-        (HerderError::Forbidden("no".into()), 403),
-        (HerderError::BadRequest("bad".into()), 400),
-        (HerderError::Timeout("Request timed out".into()), 500),
+        (HerderError::Disabled("no".into()), 403),
+        (HerderError::Invalid("bad".into()), 400),
+        (HerderError::TimedOut("Request timed out".into()), 500),
         (HerderError::Internal("broken".into()), 500),
     ];
     for (error, status) in cases {

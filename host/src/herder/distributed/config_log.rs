@@ -16,7 +16,7 @@
 
 use super::assignment::{Assignment, TaskId};
 use crate::config::Properties;
-use kconnect_rest::entities::TargetState;
+use kconnect_herder_api::entities::TargetState;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
 

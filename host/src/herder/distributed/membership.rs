@@ -82,8 +82,7 @@ impl Liveness {
         interval: Duration,
     ) -> Result<Liveness> {
         let key = format!("{HEARTBEAT_PREFIX}{}", heartbeat.worker_id);
-        let value =
-            serde_json::to_vec(&heartbeat).map_err(|e| WorkerError::Other(e.to_string()))?;
+        let value = serde_json::to_vec(&heartbeat).expect("a heartbeat serialises to JSON");
         writer.send_blocking(status_topic, &key, Some(&value))?;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let thread = {
@@ -109,7 +108,7 @@ impl Liveness {
                         log::warn!("cannot write this worker's heartbeat: {e}");
                     }
                 })
-                .map_err(|e| WorkerError::Other(format!("cannot start a thread: {e}")))?
+                .map_err(|e| WorkerError::thread("the heartbeats", e))?
         };
         Ok(Liveness {
             writer,

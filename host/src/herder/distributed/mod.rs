@@ -34,8 +34,8 @@ use crate::worker::offsets::TopicOffsetStore;
 use crate::worker::WorkerContext;
 use assignment::TaskId;
 use config_log::{ConfigState, Records};
+use kconnect_herder_api::HerderError;
 use kconnect_plugin_api::PluginKind;
-use kconnect_rest::HerderError;
 use reconcile::Local;
 use status_log::StatusBoard;
 use std::collections::{BTreeMap, BTreeSet};
@@ -175,7 +175,7 @@ impl Cluster {
         });
         match wait.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(HerderError::Timeout(e.to_string())),
+            Ok(Err(e)) => Err(HerderError::TimedOut(e.to_string())),
             Err(e) => Err(HerderError::Internal(e.to_string())),
         }
     }

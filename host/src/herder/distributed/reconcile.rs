@@ -21,7 +21,7 @@ use crate::herder::runtime::{
 };
 use crate::worker::status::{State, StatusCell};
 use crate::worker::ActiveTopics;
-use kconnect_rest::entities::TargetState;
+use kconnect_herder_api::entities::TargetState;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -15,9 +15,9 @@ use crate::herder::validation::{self, mask};
 use crate::herder::{answers, sink_offsets};
 use crate::kafka::group_offsets;
 use async_trait::async_trait;
+use kconnect_herder_api::entities::*;
+use kconnect_herder_api::{Herder, HerderError};
 use kconnect_plugin_api::PluginKind;
-use kconnect_rest::entities::*;
-use kconnect_rest::{Herder, HerderError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,7 +109,7 @@ impl DistributedHerder {
             .map(|c| c.trim().to_string())
             .filter(|c| !c.is_empty())
             .ok_or_else(|| {
-                HerderError::BadRequest("Connector config is missing connector.class".to_string())
+                HerderError::Invalid("Connector config is missing connector.class".to_string())
             })?;
         let checked = config.clone();
         let validated = blocking(
@@ -119,12 +119,12 @@ impl DistributedHerder {
         )
         .await??;
         if validated.infos.error_count > 0 {
-            return Err(HerderError::BadRequest(validation::invalid_config_message(
+            return Err(HerderError::Invalid(validation::invalid_config_message(
                 &validated.infos,
             )));
         }
         crate::config::ConnectorConfig::from_properties(config.clone())
-            .map_err(|e| HerderError::BadRequest(e.to_string()))?;
+            .map_err(|e| HerderError::Invalid(e.to_string()))?;
         self.remember(
             name,
             Described {
@@ -189,7 +189,7 @@ impl DistributedHerder {
             + 'static,
     ) -> Result<T, HerderError> {
         let config = crate::config::ConnectorConfig::from_properties(raw)
-            .map_err(|e| HerderError::BadRequest(e.to_string()))?;
+            .map_err(|e| HerderError::Invalid(e.to_string()))?;
         answers::sink_group(&self.worker, Arc::new(config), f).await
     }
 
@@ -274,7 +274,7 @@ impl Herder for DistributedHerder {
         allow_replace: bool,
         initial_state: Option<TargetState>,
     ) -> Result<(bool, ConnectorInfo), HerderError> {
-        crate::config::connector::validate_connector_name(name).map_err(HerderError::BadRequest)?;
+        crate::config::connector::validate_connector_name(name).map_err(HerderError::Invalid)?;
         self.require_joined()?;
         let exists = self.fresh().await.connectors.contains_key(name);
         if exists && !allow_replace {
@@ -313,7 +313,7 @@ impl Herder for DistributedHerder {
             };
         }
         if config.get("name").is_some_and(|n| n != name) {
-            return Err(HerderError::BadRequest(
+            return Err(HerderError::Invalid(
                 "Connector name configuration (name) must match the connector name".into(),
             ));
         }

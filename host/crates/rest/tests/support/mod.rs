@@ -3,12 +3,13 @@
 
 #![allow(dead_code)]
 
-use kconnect_rest::{
+use kconnect_herder_api::{
     ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, ConnectorInfo, ConnectorOffset,
     ConnectorOffsets, ConnectorState, ConnectorStateInfo, ConnectorTaskId, ConnectorType, Health,
-    Herder, HerderError, LogControl, LoggerLevel, Message, PluginInfo, PluginType, RestConfig,
-    RestServer, ServerInfo, State, TargetState, TaskInfo, TaskState,
+    Herder, HerderError, LogControl, LoggerLevel, Message, PluginInfo, PluginType, ServerInfo,
+    State, TargetState, TaskInfo, TaskState,
 };
+use kconnect_rest::{RestConfig, RestServer};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -144,7 +145,7 @@ impl Herder for MapHerder {
         initial_state: Option<TargetState>,
     ) -> Result<(bool, ConnectorInfo), HerderError> {
         if !config.contains_key("connector.class") {
-            return Err(HerderError::BadRequest(
+            return Err(HerderError::Invalid(
                 "Connector config contains no connector type".into(),
             ));
         }
@@ -269,7 +270,7 @@ impl Herder for MapHerder {
     ) -> Result<Message, HerderError> {
         let stored = self.stored(name)?;
         if stored.target != TargetState::Stopped {
-            return Err(HerderError::BadRequest(format!(
+            return Err(HerderError::Invalid(format!(
                 "Connectors must be in the STOPPED state before their offsets can be modified. Connector {name} is not stopped."
             )));
         }
@@ -297,7 +298,7 @@ impl Herder for MapHerder {
 
     async fn reset_active_topics(&self, name: &str) -> Result<(), HerderError> {
         self.stored(name)?;
-        Err(HerderError::Forbidden(
+        Err(HerderError::Disabled(
             "Topic tracking reset is disabled.".into(),
         ))
     }

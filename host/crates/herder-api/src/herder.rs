@@ -1,10 +1,10 @@
-//! The contract between the REST layer and the worker: the worker implements [`Herder`] and
-//! [`LogControl`]; the REST layer only translates HTTP to calls and results to Kafka's JSON.
+//! What the worker exposes to its front ends: [`Herder`] (connectors, tasks, plugins, offsets)
+//! and [`LogControl`] (KIP-495 loggers).
 //!
-//! The REST layer checks what Kafka's resources check before calling (name in body vs path,
+//! A front end checks what Kafka's REST resources check before calling (name in body vs path,
 //! connector class vs plugin path, required `level`, non-empty offsets) and nothing else:
-//! config validation, password masking, leader forwarding and rebalance detection live in
-//! the herder, which reports them through [`HerderError`].
+//! config validation, password masking and rebalance detection live in the herder, which
+//! reports them through [`HerderError`].
 
 use crate::entities::{
     ConfigInfos, ConfigKeyInfo, ConnectorInfo, ConnectorOffsets, ConnectorStateInfo,
@@ -13,47 +13,35 @@ use crate::entities::{
 };
 use std::collections::BTreeMap;
 
-/// A failed herder call, mapped to Kafka's status codes by [`HerderError::status_code`].
+/// Why a herder call did not succeed. Each variant is an outcome a caller can act on; the
+/// message is Kafka's, for the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HerderError {
-    /// 404: unknown connector, task, plugin or logger.
+    /// An unknown connector, task, plugin or logger.
     #[error("{0}")]
     NotFound(String),
-    /// 409: the connector already exists, or another conflicting state.
+    /// The request conflicts with the current state (the connector already exists, …).
     #[error("{0}")]
     Conflict(String),
-    /// 400: invalid config or request.
+    /// An invalid config or request.
     #[error("{0}")]
-    BadRequest(String),
-    /// 409: a rebalance is in progress or no leader is known; clients retry.
+    Invalid(String),
+    /// A rebalance is in progress or no leader is known: the caller may retry.
     #[error("Cannot complete request because of a conflicting operation (e.g. worker rebalance)")]
     Rebalancing,
-    /// 403: the operation is switched off (e.g. topic tracking).
+    /// The operation is switched off by the worker's config (e.g. topic tracking).
     #[error("{0}")]
-    Forbidden(String),
-    /// 500: the operation did not complete in time.
+    Disabled(String),
+    /// The operation did not complete in time.
     #[error("{0}")]
-    Timeout(String),
-    /// 500: anything else.
+    TimedOut(String),
+    /// Anything else: a failure inside the worker.
     #[error("{0}")]
     Internal(String),
 }
 
-impl HerderError {
-    pub fn status_code(&self) -> u16 {
-        match self {
-            HerderError::NotFound(_) => 404,
-            HerderError::Conflict(_) | HerderError::Rebalancing => 409,
-            HerderError::BadRequest(_) => 400,
-            HerderError::Forbidden(_) => 403,
-            HerderError::Timeout(_) | HerderError::Internal(_) => 500,
-        }
-    }
-}
-
-/// What the worker exposes to the REST API. Every call may be made concurrently from several
-/// HTTP worker threads. A call that takes longer than `RestConfig::request_timeout` is answered
-/// with 500 "Request timed out" (the future is dropped).
+/// What the worker exposes to its front ends. Every call may be made concurrently from several
+/// threads, and its future may be dropped (the REST API gives up after its request timeout).
 #[async_trait::async_trait]
 pub trait Herder: Send + Sync + 'static {
     /// `GET /`.
@@ -123,7 +111,7 @@ pub trait Herder: Send + Sync + 'static {
     async fn restart_task(&self, name: &str, task: u32) -> Result<(), HerderError>;
     /// KIP-745. When both flags are false only the connector instance restarts and the result
     /// is ignored; otherwise the returned status (tasks to restart shown `RESTARTING`) is the
-    /// response body, and `None` makes the REST layer answer with `connector_status`.
+    /// response body, and `None` makes the front end answer with `connector_status`.
     async fn restart_connector(
         &self,
         name: &str,
@@ -141,9 +129,9 @@ pub trait Herder: Send + Sync + 'static {
         offsets: ConnectorOffsets,
     ) -> Result<Message, HerderError>;
     async fn reset_connector_offsets(&self, name: &str) -> Result<Message, HerderError>;
-    /// `Forbidden("Topic tracking is disabled.")` when `topic.tracking.enable=false`.
+    /// `Disabled("Topic tracking is disabled.")` when `topic.tracking.enable=false`.
     async fn active_topics(&self, name: &str) -> Result<Vec<String>, HerderError>;
-    /// `Forbidden(...)` when tracking or `topic.tracking.allow.reset` is off.
+    /// `Disabled(...)` when tracking or `topic.tracking.allow.reset` is off.
     async fn reset_active_topics(&self, name: &str) -> Result<(), HerderError>;
     /// All plugins, or only source and sink connectors.
     async fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo>;
