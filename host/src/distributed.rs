@@ -151,7 +151,7 @@ impl Distributed {
         let plugin_watcher = startup::load_plugins(&worker).await?;
         {
             let herder = herder.clone();
-            startup::fetch_cluster_id(admin.clone(), move |id| herder.set_cluster_id(id));
+            startup::fetch_cluster_id(admin.clone(), move |id| herder.core().set_cluster_id(id));
         }
 
         let heartbeat = Heartbeat {
@@ -191,7 +191,7 @@ impl Distributed {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        herder.set_ready();
+        herder.core().set_ready();
         log::info!(
             "kconnect distributed worker {id} joined group {} in {:?}",
             cluster.config.group_id,

@@ -102,7 +102,7 @@ impl Standalone {
         );
         {
             let herder = herder.clone();
-            startup::fetch_cluster_id(admin, move |id| herder.set_cluster_id(id));
+            startup::fetch_cluster_id(admin, move |id| herder.core().set_cluster_id(id));
         }
 
         if let Err(e) = herder.start_connectors(connectors).await {
@@ -110,7 +110,7 @@ impl Standalone {
             return Err(e);
         }
         tokio::spawn(herder.clone().supervise_failed_tasks());
-        herder.set_ready();
+        herder.core().set_ready();
         log::info!(
             "kconnect standalone worker started in {:?}",
             started.elapsed()

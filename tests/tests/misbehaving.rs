@@ -214,3 +214,48 @@ fn tasks_that_block_forever_are_left_behind_within_the_graceful_timeout() {
         started.elapsed()
     );
 }
+
+/// `commit_record` (asked for by the testing source through its manifest) is called once per
+/// record Kafka acknowledged, before `stop`; one that panics is logged and the task goes on.
+#[test]
+fn commit_record_is_called_for_every_acknowledged_record_and_may_fail_harmlessly() {
+    const RECORDS: i64 = 500;
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = start(dir.path());
+    for (name, extra) in [
+        ("committing", json!({})),
+        ("panic-commit-record", json!({"panic.on": "commit_record"})),
+    ] {
+        let mut config = json!({"max.records": RECORDS.to_string(), "records.per.poll": "50"});
+        for (k, v) in extra.as_object().unwrap() {
+            config[k] = v.clone();
+        }
+        assert_eq!(f.create(name, SOURCE, config).0, 201);
+        // The stored offset reaches the last record once Kafka acknowledged them all.
+        let offsets = f.url(&format!("/connectors/{name}/offsets"));
+        wait_until(
+            Duration::from_secs(30),
+            &format!("{name}: every record acknowledged"),
+            || {
+                rest_call("GET", &offsets, None).1["offsets"][0]["offset"]["n"]
+                    == json!(RECORDS - 1)
+            },
+        );
+        let status = rest_call("GET", &f.url(&format!("/connectors/{name}/status")), None).1;
+        assert_eq!(status["tasks"][0]["state"], "RUNNING", "{name}: {status}");
+        f.delete_bounded(name);
+        f.still_flowing(name);
+    }
+    let logs = f.worker.logs();
+    assert!(
+        logs.contains(&format!(
+            "testing source task 0 stopped at n = {RECORDS} after {RECORDS} acknowledged records"
+        )),
+        "commit_record was called once per record: {logs}"
+    );
+    assert!(
+        logs.contains("commit_record failed") && logs.contains("panicked"),
+        "the panicking commit_record was logged: {logs}"
+    );
+    assert!(f.worker.try_exit().is_none(), "the worker is alive");
+}

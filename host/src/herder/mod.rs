@@ -2,12 +2,14 @@
 //!
 //! - [`standalone`]: one worker, connectors from files and REST, state beside the offset file.
 //! - [`distributed`]: a cluster of workers sharing connectors and tasks through Kafka topics.
+//! - [`core`]: what both answer the same way (health, plugins, validation for a write, PATCH
+//!   merge, restart plan, offsets bodies, Kafka's messages).
 //! - [`runtime`]: starting and stopping connector instances and task threads, for both.
 //! - [`validation`]: config checks shared by create, update and `config/validate`.
 //! - [`readiness`]: whether startup has finished, which REST requests wait for.
 //! - [`restart_backoff`]: when a FAILED task restarts by itself (`errors.task.restart.enable`).
 
-pub mod answers;
+pub mod core;
 pub mod distributed;
 pub mod readiness;
 pub mod restart_backoff;

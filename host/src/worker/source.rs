@@ -16,6 +16,14 @@
 //! the last one per source partition — become committable once all of its records and of every
 //! earlier batch are acknowledged. One delivery failure fails the task and its batch's offsets are
 //! never stored, so a restart re-reads from the last stored offsets: at least once, in order.
+//!
+//! `commit_record`: for a task whose manifest asks for it (and only then, so other tasks pay
+//! nothing), a sent batch waits on the task thread until it and every earlier batch are
+//! acknowledged, then goes back to the poller, which calls `commit_record` for each of its
+//! records (those the chain dropped or the error handler skipped included, as Kafka calls
+//! `commitRecord` for them) before freeing it. Records never acknowledged are never
+//! committed (nor are those acknowledged in the final flush, after `stop`). A failing
+//! `commit_record` is logged and the task goes on, as in Kafka.
 
 use super::converters::Converters;
 use super::errors::{ErrorHandler, Failure, Origin, Stage};
@@ -154,6 +162,11 @@ impl OffsetTracker {
     fn unacknowledged(&self) -> bool {
         !self.batches.is_empty()
     }
+
+    /// Every batch with a smaller id is acknowledged, and so is every earlier one.
+    fn first_unacknowledged(&self) -> u64 {
+        self.batches.front().map_or(self.next_id, |b| b.id)
+    }
 }
 
 /// Notes record `index` as the last of its source partition in `last_of_partition` (indexes
@@ -255,6 +268,10 @@ struct Pipeline<'a> {
     key_buf: Vec<u8>,
     value_buf: Vec<u8>,
     errors: ErrorHandler,
+    /// The task asked for `commit_record`: sent batches wait in `awaiting_ack` until
+    /// acknowledged, and keep the offsets of their records.
+    wants_commit_record: bool,
+    awaiting_ack: VecDeque<(u64, RVec<SourceRecord>)>,
 }
 
 fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
@@ -284,6 +301,8 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
         key_buf: Vec::with_capacity(64),
         value_buf: Vec::with_capacity(256),
         errors: ErrorHandler::new(env)?,
+        wants_commit_record: task.wants_commit_record(),
+        awaiting_ack: VecDeque::new(),
     };
 
     let commit_requested = Arc::new(AtomicBool::new(false));
@@ -321,6 +340,16 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
         outcome
     });
 
+    // The poller has ended: batches acknowledged meanwhile are committed from here, before
+    // `stop` (records acknowledged later, during the final flush, are not: `stop` came first).
+    if pipeline.wants_commit_record {
+        let (release, released) = mpsc::channel();
+        pipeline.release_acknowledged(&release);
+        drop(release);
+        for batch in released {
+            commit_records(env, &mut task, &batch);
+        }
+    }
     // Stop: the plugin first, then wait for acknowledgements and store what was acknowledged.
     let stop_result = task.stop();
     let deadline = Instant::now() + worker.config.task_shutdown_graceful_timeout;
@@ -362,10 +391,14 @@ fn poll_loop(
     spent: Receiver<RVec<SourceRecord>>,
 ) {
     let halted = || control.halt.load(Ordering::Acquire) || env.control.stopping();
+    let wants_commit_record = task.wants_commit_record();
     let mut retry_backoff = Duration::from_millis(100);
     let mut paused = false;
     loop {
         while let Ok(batch) = spent.try_recv() {
+            if wants_commit_record {
+                commit_records(env, task, &batch);
+            }
             drop(batch);
         }
         if halted() {
@@ -438,6 +471,16 @@ fn poll_loop(
         let failed = polled.is_err();
         if batches.send(polled).is_err() || failed {
             return;
+        }
+    }
+}
+
+/// Tells the task of each record of an acknowledged batch. A failure is logged and the task
+/// goes on (Kafka logs `commitRecord`'s exceptions too).
+fn commit_records(env: &TaskEnv, task: &mut SourceTaskHandle, batch: &[SourceRecord]) {
+    for record in batch {
+        if let Err(e) = task.commit_record(record) {
+            log::warn!("source task {} commit_record failed: {e}", env.name());
         }
     }
 }
@@ -539,17 +582,42 @@ impl Pipeline<'_> {
                     "the producer hit a fatal error ({code:?}): {reason}; restart the task to continue from the stored offsets"
                 )));
             }
+            self.release_acknowledged(&spent);
             match batches.recv_timeout(BATCH_WAIT) {
                 Ok(Ok(batch)) => {
-                    let records = self.send_batch(batch)?;
-                    // Freed by the poller; gone with it when it has ended.
-                    let _ = spent.send(records);
+                    let (id, records) = self.send_batch(batch)?;
+                    if self.wants_commit_record {
+                        self.awaiting_ack.push_back((id, records));
+                    } else {
+                        // Freed by the poller; gone with it when it has ended.
+                        let _ = spent.send(records);
+                    }
                 }
                 Ok(Err(e)) => return Err(e),
                 Err(RecvTimeoutError::Timeout) => {}
                 // The poller ended by itself: the task is stopping.
                 Err(RecvTimeoutError::Disconnected) => return Ok(()),
             }
+        }
+    }
+
+    /// Hands the batches waiting for `commit_record` that are now acknowledged to the poller.
+    fn release_acknowledged(&mut self, spent: &Sender<RVec<SourceRecord>>) {
+        if self.awaiting_ack.is_empty() {
+            return;
+        }
+        let acknowledged_before = self
+            .tracker
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .first_unacknowledged();
+        while self
+            .awaiting_ack
+            .front()
+            .is_some_and(|(id, _)| *id < acknowledged_before)
+        {
+            let (_, records) = self.awaiting_ack.pop_front().expect("front exists");
+            let _ = spent.send(records);
         }
     }
 
@@ -616,9 +684,10 @@ impl Pipeline<'_> {
         self.last_topic.push_str(topic);
     }
 
-    /// Sends a batch and gives its records back (to be freed on the poller thread). The last
-    /// offset of each source partition is moved out of them into the tracker.
-    fn send_batch(&mut self, batch: PolledBatch) -> Result<RVec<SourceRecord>> {
+    /// Sends a batch and gives its id and records back (to be freed on the poller thread). The
+    /// last offset of each source partition is moved out of them into the tracker (copied,
+    /// for a task that will see the records again in `commit_record`).
+    fn send_batch(&mut self, batch: PolledBatch) -> Result<(u64, RVec<SourceRecord>)> {
         self.expire_known_topics();
         let PolledBatch {
             mut records,
@@ -664,17 +733,21 @@ impl Pipeline<'_> {
             .into_iter()
             .map(|index| {
                 let last = &mut records[index];
-                (
-                    std::mem::take(&mut last.source_partition),
-                    std::mem::take(&mut last.source_offset),
-                )
+                if self.wants_commit_record {
+                    (last.source_partition.clone(), last.source_offset.clone())
+                } else {
+                    (
+                        std::mem::take(&mut last.source_partition),
+                        std::mem::take(&mut last.source_offset),
+                    )
+                }
             })
             .collect();
         self.tracker
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .seal(batch_id, sent, offsets);
-        Ok(records)
+        Ok((batch_id, records))
     }
 
     /// Converts and hands one record to the producer. The outer error stops the task; the inner
@@ -890,6 +963,25 @@ mod tests {
             }
             assert_eq!(records[0].record.value.is_null(), !kept);
         }
+    }
+
+    #[test]
+    fn batches_count_as_acknowledged_in_order_and_never_past_a_failure() {
+        let partition = SourceMap::new().with("f", "a");
+        let mut t = OffsetTracker::default();
+        assert_eq!(t.first_unacknowledged(), 0);
+        let b0 = t.begin();
+        let b1 = t.begin();
+        t.seal(b0, 1, vec![(partition.clone(), offset(1))]);
+        t.seal(b1, 1, vec![(partition.clone(), offset(2))]);
+        t.acked(b1, None);
+        assert_eq!(t.first_unacknowledged(), b0, "batch 1 waits for batch 0");
+        t.acked(b0, None);
+        assert_eq!(t.first_unacknowledged(), 2);
+        let b2 = t.begin();
+        t.seal(b2, 1, vec![(partition, offset(3))]);
+        t.acked(b2, Some("boom".into()));
+        assert_eq!(t.first_unacknowledged(), b2, "a failed batch is never acknowledged");
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub mod status_log;
 use crate::config::distributed::DistributedConfig;
 use crate::config::Properties;
 use crate::error::Result;
-use crate::herder::readiness::Readiness;
+use crate::herder::core::{HerderCore, VALIDATION_TIMEOUT};
 use crate::kafka::topic_log::{TopicReader, TopicWriter};
 use crate::kafka::ClientSettings;
 use crate::worker::offsets::TopicOffsetStore;
@@ -40,7 +40,7 @@ use reconcile::Local;
 use status_log::StatusBoard;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// How long a REST write waits to read its own record back.
@@ -190,26 +190,22 @@ struct Described {
 }
 
 pub struct DistributedHerder {
-    worker: Arc<WorkerContext>,
+    core: HerderCore,
     cluster: Arc<Cluster>,
     local: tokio::sync::Mutex<Local>,
     described: Mutex<BTreeMap<String, Described>>,
-    ready: Readiness,
     stopping: AtomicBool,
-    cluster_id: OnceLock<String>,
 }
 
 impl DistributedHerder {
     pub fn new(worker: Arc<WorkerContext>, cluster: Arc<Cluster>) -> DistributedHerder {
         let restarts_seen = read(&cluster.state).restart_count();
         DistributedHerder {
-            worker,
+            core: HerderCore::new(worker),
             cluster,
             local: tokio::sync::Mutex::new(Local::new(restarts_seen)),
             described: Mutex::new(BTreeMap::new()),
-            ready: Readiness::default(),
             stopping: AtomicBool::new(false),
-            cluster_id: OnceLock::new(),
         }
     }
 
@@ -217,12 +213,12 @@ impl DistributedHerder {
         &self.cluster
     }
 
-    pub fn set_cluster_id(&self, id: String) {
-        let _ = self.cluster_id.set(id);
+    pub fn core(&self) -> &HerderCore {
+        &self.core
     }
 
-    pub fn set_ready(&self) {
-        self.ready.set_started();
+    fn worker(&self) -> &Arc<WorkerContext> {
+        &self.core.worker
     }
 
     fn worker_id(&self) -> &str {
@@ -230,7 +226,7 @@ impl DistributedHerder {
     }
 
     fn graceful(&self) -> Duration {
-        self.worker.config.task_shutdown_graceful_timeout
+        self.core.graceful()
     }
 
     /// The workers alive now, as this worker reads the heartbeats.
@@ -298,7 +294,7 @@ impl DistributedHerder {
         {
             return d.clone();
         }
-        let worker = self.worker.clone();
+        let worker = self.worker().clone();
         let config = raw.clone();
         let class = raw
             .get("connector.class")
@@ -306,7 +302,7 @@ impl DistributedHerder {
             .unwrap_or_default();
         let validated = {
             let class = class.clone();
-            super::runtime::blocking(Duration::from_secs(10), "validation", move || {
+            super::runtime::blocking(VALIDATION_TIMEOUT, "validation", move || {
                 super::validation::validate(&worker, &class, &config)
             })
             .await
@@ -325,7 +321,7 @@ impl DistributedHerder {
                     .get("connector.plugin.version")
                     .map(String::as_str)
                     .filter(|v| !v.is_empty());
-                let kind = super::validation::resolve_connector(&self.worker, &class, version)
+                let kind = super::validation::resolve_connector(self.worker(), &class, version)
                     .ok()
                     .map(|info| info.kind);
                 return Described {

@@ -169,7 +169,7 @@ impl DistributedHerder {
             if !state.connectors.contains_key(name) {
                 tombstones.push(StatusKey::Connector(name.clone()));
                 local.active_topics.remove(name);
-                self.worker.metrics.remove_connector(name);
+                self.worker().metrics.remove_connector(name);
             } else if !mine.connectors.contains(name) {
                 self.publish_unassigned(&mut local, StatusKey::Connector(name.clone()), generation)
                     .await;
@@ -205,7 +205,7 @@ impl DistributedHerder {
             {
                 if let Ok(config) = ConnectorConfig::from_properties(connector.raw.clone()) {
                     match runtime::regenerate_task_configs(
-                        &self.worker,
+                        self.worker(),
                         &Arc::new(config),
                         &started.handle,
                         self.graceful().max(Duration::from_secs(10)),
@@ -270,7 +270,7 @@ impl DistributedHerder {
                         active_topics: &topics,
                     };
                     log::info!("starting task {}-{} (generation {generation})", id.0, id.1);
-                    runtime::start_task(&self.worker, launch, id.1, task_config.clone())
+                    runtime::start_task(self.worker(), launch, id.1, task_config.clone())
                 }
             };
             local.tasks.insert(
@@ -311,7 +311,7 @@ impl DistributedHerder {
         }
 
         // 6. Statuses.
-        self.worker.metrics.connectors.store(
+        self.worker().metrics.connectors.store(
             local.connectors.len() as i64,
             std::sync::atomic::Ordering::Relaxed,
         );
@@ -459,7 +459,7 @@ impl DistributedHerder {
         }
         log::info!("starting connector {name}");
         let timeout = self.graceful().max(Duration::from_secs(10));
-        let started = runtime::start_connector(&self.worker, &config, &status, timeout).await;
+        let started = runtime::start_connector(self.worker(), &config, &status, timeout).await;
         if let Some(started) = &started {
             status.set(if target == TargetState::Paused {
                 State::Paused
@@ -637,7 +637,7 @@ impl DistributedHerder {
         for key in keys {
             self.publish_unassigned(&mut local, key, generation).await;
         }
-        if let Err(e) = self.worker.offsets.flush() {
+        if let Err(e) = self.worker().offsets.flush() {
             log::error!("cannot flush offsets at shutdown: {e}");
         }
     }

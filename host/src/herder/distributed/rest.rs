@@ -10,9 +10,10 @@ use super::config_log::{
 use super::status_log::{StatusBoard, StatusKey};
 use super::{read, task_ids, Described, DistributedHerder};
 use crate::config::Properties;
+use crate::herder::core::{self, RestartPlan};
 use crate::herder::runtime::{blocking, connector_type, internal, not_found};
-use crate::herder::validation::{self, mask};
-use crate::herder::{answers, sink_offsets};
+use crate::herder::sink_offsets;
+use crate::herder::validation::mask;
 use crate::kafka::group_offsets;
 use async_trait::async_trait;
 use kconnect_herder_api::entities::*;
@@ -101,30 +102,10 @@ impl DistributedHerder {
         }
     }
 
-    /// Validates through the plugin; Kafka's 400 message on any error.
+    /// Validates through the plugin (Kafka's 400 message on any error) and remembers what the
+    /// plugin said of the config.
     async fn validated(&self, name: &str, config: Properties) -> Result<(), HerderError> {
-        let worker = self.worker.clone();
-        let class = config
-            .get("connector.class")
-            .map(|c| c.trim().to_string())
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| {
-                HerderError::Invalid("Connector config is missing connector.class".to_string())
-            })?;
-        let checked = config.clone();
-        let validated = blocking(
-            self.graceful().max(Duration::from_secs(10)),
-            "validation",
-            move || validation::validate(&worker, &class, &checked),
-        )
-        .await??;
-        if validated.infos.error_count > 0 {
-            return Err(HerderError::Invalid(validation::invalid_config_message(
-                &validated.infos,
-            )));
-        }
-        crate::config::ConnectorConfig::from_properties(config.clone())
-            .map_err(|e| HerderError::Invalid(e.to_string()))?;
+        let (validated, _) = self.core.validated_for_write(config.clone()).await?;
         self.remember(
             name,
             Described {
@@ -190,13 +171,13 @@ impl DistributedHerder {
     ) -> Result<T, HerderError> {
         let config = crate::config::ConnectorConfig::from_properties(raw)
             .map_err(|e| HerderError::Invalid(e.to_string()))?;
-        answers::sink_group(&self.worker, Arc::new(config), f).await
+        self.core.sink_group(Arc::new(config), f).await
     }
 
     fn require_stopped(name: &str, state: &ConfigState) -> Result<(), HerderError> {
         let no_tasks = state.tasks.get(name).is_none_or(Vec::is_empty);
         if state.target(name) != TargetState::Stopped || !no_tasks {
-            return Err(answers::not_stopped(name));
+            return Err(core::not_stopped(name));
         }
         Ok(())
     }
@@ -205,24 +186,19 @@ impl DistributedHerder {
 #[async_trait]
 impl Herder for DistributedHerder {
     async fn server_info(&self) -> ServerInfo {
-        answers::server_info(self.cluster_id.get())
+        self.core.server_info()
     }
 
     async fn started(&self) {
-        self.ready.started().await
+        self.core.started().await
     }
 
     async fn health(&self) -> Health {
-        // Rebalances are routine; they do not make a started worker unhealthy.
-        if self.ready.is_started() {
-            Health::Healthy
-        } else {
-            Health::Starting(None)
-        }
+        self.core.health()
     }
 
     async fn metrics(&self) -> String {
-        self.worker.metrics.render()
+        self.core.metrics()
     }
 
     async fn connectors(&self) -> Vec<String> {
@@ -278,9 +254,7 @@ impl Herder for DistributedHerder {
         self.require_joined()?;
         let exists = self.fresh().await.connectors.contains_key(name);
         if exists && !allow_replace {
-            return Err(HerderError::Conflict(format!(
-                "Connector {name} already exists"
-            )));
+            return Err(core::already_exists(name));
         }
         self.validated(name, config.clone()).await?;
         let mut records = Vec::new();
@@ -305,19 +279,7 @@ impl Herder for DistributedHerder {
         patch: BTreeMap<String, Option<String>>,
     ) -> Result<ConnectorInfo, HerderError> {
         let state = self.existing(name).await?;
-        let mut config = state.connectors[name].clone();
-        for (k, v) in patch {
-            match v {
-                Some(v) => config.insert(k, v),
-                None => config.remove(&k),
-            };
-        }
-        if config.get("name").is_some_and(|n| n != name) {
-            return Err(HerderError::Invalid(
-                "Connector name configuration (name) must match the connector name".into(),
-            ));
-        }
-        config.insert("name".to_string(), name.to_string());
+        let config = core::patched(name, state.connectors[name].clone(), patch)?;
         self.put_connector_config(name, config, true, None)
             .await
             .map(|(_, info)| info)
@@ -348,37 +310,21 @@ impl Herder for DistributedHerder {
     async fn task_configs(&self, name: &str) -> Result<Vec<TaskInfo>, HerderError> {
         let state = self.existing(name).await?;
         let described = self.describe(name, &state.connectors[name]).await;
-        Ok(state
-            .tasks
-            .get(name)
-            .into_iter()
-            .flatten()
-            .enumerate()
-            .map(|(task, config)| TaskInfo {
-                id: ConnectorTaskId {
-                    connector: name.to_string(),
-                    task: task as u32,
-                },
-                config: mask(config, &described.password_keys),
-            })
-            .collect())
+        Ok(core::task_infos(
+            name,
+            state.tasks.get(name).into_iter().flatten(),
+            &described.password_keys,
+        ))
     }
 
     async fn task_status(&self, name: &str, task: u32) -> Result<TaskState, HerderError> {
-        let status = self.connector_status(name).await?;
-        status
-            .tasks
-            .into_iter()
-            .find(|t| t.id == task)
-            .ok_or_else(|| HerderError::NotFound(format!("Task {name}-{task} not found")))
+        core::task_state(self.connector_status(name).await?, name, task)
     }
 
     async fn restart_task(&self, name: &str, task: u32) -> Result<(), HerderError> {
         let state = self.existing(name).await?;
         if task as usize >= state.tasks.get(name).map_or(0, Vec::len) {
-            return Err(HerderError::NotFound(format!(
-                "Task {name}-{task} not found"
-            )));
+            return Err(core::task_not_found(name, task));
         }
         self.write(vec![restart_task_record(&(name.to_string(), task))])
             .await
@@ -391,17 +337,9 @@ impl Herder for DistributedHerder {
         only_failed: bool,
     ) -> Result<Option<ConnectorStateInfo>, HerderError> {
         let mut report = self.connector_status(name).await?;
-        let restart_connector = !only_failed || report.connector.state == State::Failed;
-        if restart_connector {
-            report.connector.state = State::Restarting;
-        }
-        if include_tasks {
-            for task in report.tasks.iter_mut() {
-                if !only_failed || task.state == State::Failed {
-                    task.state = State::Restarting;
-                }
-            }
-        }
+        // The connector's owner decides what restarts from the statuses it reads (the
+        // record carries only the flags); this marks the same units in the answer.
+        RestartPlan::mark(&mut report, include_tasks, only_failed);
         self.write(vec![restart_connector_record(
             name,
             include_tasks,
@@ -436,19 +374,9 @@ impl Herder for DistributedHerder {
         })
         .await?
         .map_err(internal)?;
-        let offsets = self
-            .cluster
-            .offsets
-            .connector_offsets(name)
-            .into_iter()
-            .filter_map(|(partition, offset)| {
-                Some(ConnectorOffset {
-                    partition: partition.as_object()?.clone(),
-                    offset: offset.as_object().cloned(),
-                })
-            })
-            .collect();
-        Ok(ConnectorOffsets { offsets })
+        Ok(core::source_offsets(
+            self.cluster.offsets.connector_offsets(name),
+        ))
     }
 
     async fn alter_connector_offsets(
@@ -466,7 +394,7 @@ impl Herder for DistributedHerder {
             })
             .await?;
         } else {
-            let changes = answers::source_offset_changes(offsets)?;
+            let changes = core::source_offset_changes(offsets)?;
             let store = self.cluster.offsets.clone();
             let name = name.to_string();
             blocking(Duration::from_secs(35), "writing offsets", move || {
@@ -476,9 +404,7 @@ impl Herder for DistributedHerder {
             .await?
             .map_err(internal)?;
         }
-        Ok(Message::new(
-            "The offsets for this connector have been altered successfully",
-        ))
+        Ok(core::offsets_altered())
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> Result<Message, HerderError> {
@@ -498,13 +424,11 @@ impl Herder for DistributedHerder {
             .await?
             .map_err(internal)?;
         }
-        Ok(Message::new(
-            "The offsets for this connector have been reset successfully",
-        ))
+        Ok(core::offsets_reset())
     }
 
     async fn active_topics(&self, name: &str) -> Result<Vec<String>, HerderError> {
-        answers::topic_tracking_allowed(&self.worker, false)?;
+        self.core.topic_tracking_allowed(false)?;
         self.existing(name).await?;
         // The topics seen by this worker's tasks of the connector.
         let local = self.local.lock().await;
@@ -522,7 +446,7 @@ impl Herder for DistributedHerder {
     }
 
     async fn reset_active_topics(&self, name: &str) -> Result<(), HerderError> {
-        answers::topic_tracking_allowed(&self.worker, true)?;
+        self.core.topic_tracking_allowed(true)?;
         self.existing(name).await?;
         let local = self.local.lock().await;
         if let Some(topics) = local.active_topics.get(name) {
@@ -532,11 +456,11 @@ impl Herder for DistributedHerder {
     }
 
     async fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {
-        crate::plugins_listing(&self.worker.registry, connectors_only)
+        self.core.plugins(connectors_only)
     }
 
     async fn plugin_config(&self, plugin: &str) -> Result<Vec<ConfigKeyInfo>, HerderError> {
-        crate::plugin_config(&self.worker, plugin)
+        self.core.plugin_config(plugin)
     }
 
     async fn validate_config(
@@ -544,6 +468,6 @@ impl Herder for DistributedHerder {
         plugin: &str,
         config: BTreeMap<String, String>,
     ) -> Result<ConfigInfos, HerderError> {
-        answers::validate_config(&self.worker, plugin, config).await
+        self.core.validate_config(plugin, config).await
     }
 }
