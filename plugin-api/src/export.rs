@@ -381,7 +381,7 @@ impl Registry {
     /// The manifest of everything registered.
     pub fn manifest(&self) -> PluginManifest {
         PluginManifest {
-            plugin_api_version: env!("CARGO_PKG_VERSION").to_string(),
+            plugin_api_version: crate::ABI_VERSION.to_string(),
             name: self.name.to_string(),
             version: self.version.to_string(),
             classes: self.entries.iter().map(|e| e.manifest.clone()).collect(),

@@ -19,7 +19,7 @@ use crate::record::{ConnectRecord, PartitionOffset, SinkRecord, SourceRecord, To
 use abi_stable::library::RootModule;
 use abi_stable::sabi_trait;
 use abi_stable::std_types::{RBox, ROption, RResult, RSlice, RStr, RString, RVec, Tuple2};
-use abi_stable::{declare_root_module_statics, package_version_strings, StableAbi};
+use abi_stable::{declare_root_module_statics, StableAbi};
 
 /// A config as it crosses the boundary: ordered `(key, value)` pairs.
 pub type ConfigEntries = RVec<Tuple2<RString, RString>>;
@@ -177,9 +177,10 @@ impl RootModule for PluginModuleRef {
     declare_root_module_statics! {PluginModuleRef}
     const BASE_NAME: &'static str = "kconnect_plugin";
     const NAME: &'static str = "kconnect_plugin";
-    /// The plugin-api version: abi_stable refuses a library whose version is not compatible
-    /// (same major, or same minor while the major is 0).
-    const VERSION_STRINGS: abi_stable::sabi_types::VersionStrings = package_version_strings!();
+    /// The ABI version ([`crate::ABI_VERSION`]): abi_stable refuses a library whose version is
+    /// not compatible (same major, or same minor while the major is 0).
+    const VERSION_STRINGS: abi_stable::sabi_types::VersionStrings =
+        abi_stable::sabi_types::VersionStrings::new(crate::ABI_VERSION);
 }
 
 /// The name of the symbol every plugin library exports (abi_stable's root module loader).

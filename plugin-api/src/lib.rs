@@ -295,8 +295,23 @@ pub use record::{
     TopicPartition,
 };
 
-/// The version of this crate, which is the ABI version a plugin is built against.
-pub const PLUGIN_API_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The version of the plugin ABI — the root module, the FFI types and what the manifest means —
+/// which a plugin records when it is built and the worker checks when it loads it: the same
+/// major, and the same minor while the major is 0 (abi_stable's rule, which it also applies to
+/// the version it records in every FFI type's layout).
+///
+/// It is this crate's version, and this crate's version is its own: the worker's releases do
+/// not move it, so plugins built against earlier releases keep loading. Bump the patch for
+/// additions that leave every frozen type as it is (new manifest data, new optional
+/// capabilities in `ClassManifest::capabilities`, new helpers on the plugin side); bump the
+/// minor (while 0.x) for a change that would make a worker misread a plugin built before it —
+/// a field or function of a frozen type changed, removed or reordered, a value whose meaning
+/// changed. abi_stable compares the layouts too, so a layout change that forgot the bump is
+/// still refused, with a one-line reason.
+pub const ABI_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The ABI version under its earlier name, for plugins that read it.
+pub const PLUGIN_API_VERSION: &str = ABI_VERSION;
 
 #[cfg(test)]
 mod tests {

@@ -80,12 +80,34 @@ pub fn resolve_connector(
         })
 }
 
-fn converter_known(worker: &WorkerContext, class: &str, kind: PluginKind) -> bool {
-    let builtin = match kind {
-        PluginKind::HeaderConverter => kconnect_convert::builtin_header_converter(class).is_some(),
-        _ => kconnect_convert::builtin_converter(class).is_some(),
+/// Why a converter class cannot serve under `key`, if it cannot: the message of Kafka's
+/// `config/validate` error for it.
+fn converter_refusal(
+    worker: &WorkerContext,
+    key: &str,
+    class: &str,
+    kind: PluginKind,
+) -> Option<String> {
+    let known = match kind {
+        // The plugin ABI has no header converters (a plugin cannot export one): only the
+        // built-in ones exist, so a plugin class is refused here rather than at task start.
+        PluginKind::HeaderConverter => {
+            if kconnect_convert::builtin_header_converter(class).is_some() {
+                return None;
+            }
+            if worker.registry.resolve(class, &[kind], None).is_ok() {
+                return Some(format!("Invalid value {class} for configuration {key}: header converters from plugins are not supported; use one of the built-in ones (SimpleHeaderConverter, StringConverter, JsonConverter, …)"));
+            }
+            false
+        }
+        _ => {
+            kconnect_convert::builtin_converter(class).is_some()
+                || worker.registry.resolve(class, &[kind], None).is_ok()
+        }
     };
-    builtin || worker.registry.resolve(class, &[kind], None).is_ok()
+    (!known).then(|| {
+        format!("Invalid value {class} for configuration {key}: Class {class} could not be found.")
+    })
 }
 
 /// Validates `config` for the connector class `plugin` (blocking: calls into the plugin).
@@ -167,8 +189,8 @@ pub fn validate(
         ("header.converter", PluginKind::HeaderConverter),
     ] {
         if let Some(class) = config.get(key).map(|c| c.trim()).filter(|c| !c.is_empty()) {
-            if !converter_known(worker, class, kind) {
-                add_error(&mut common_values, key, format!("Invalid value {class} for configuration {key}: Class {class} could not be found."));
+            if let Some(message) = converter_refusal(worker, key, class, kind) {
+                add_error(&mut common_values, key, message);
             }
         }
     }
