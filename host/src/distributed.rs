@@ -1,11 +1,12 @@
 //! `kconnect distributed`: one worker of a cluster sharing `group.id`; configs, offsets and
 //! statuses in Kafka topics.
 //!
-//! Startup order: read and check the worker file (a bad key stops startup, naming it) → REST
-//! (`/health` 503 until ready) → plugins → broker → the worker's topics, created with Kafka
-//! Connect's layouts when missing and checked when present (a config topic with more than one
-//! partition stops startup) → read the three topics to their end → heartbeat until this worker reads itself alive →
-//! run what the assignment gives this worker → ready. SIGTERM stops tasks within
+//! Startup order: read and check the worker file (a bad key stops startup, naming it) → broker →
+//! the worker's topics, created with Kafka Connect's layouts when missing and checked when
+//! present (a config topic with more than one partition stops startup) → read the three topics
+//! to their end → REST (`GET /` and `/health` answer at once, 503 until ready; other requests
+//! wait for startup) → plugins → heartbeat until this worker reads itself alive → run what the
+//! assignment gives this worker → ready. SIGTERM stops tasks within
 //! `task.shutdown.graceful.timeout.ms`, flushes offsets, and leaves the group so the others take
 //! over at once.
 
@@ -28,6 +29,10 @@ use kconnect_rest::RestServer;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// How long a record written to a worker topic (configs, statuses) may wait for Kafka's
+/// acknowledgement.
+const WORKER_TOPIC_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A running distributed worker.
 pub struct Distributed {
@@ -105,8 +110,11 @@ impl Distributed {
         let id = kconnect_rest::planned_advertised_url(&rest_config)
             .map(|url| url.split("://").last().unwrap_or_default().to_string())
             .map_err(|e| WorkerError::key("listeners", e.to_string()))?;
-        let writer =
-            TopicWriter::new(&clients, &format!("kconnect-{id}"), Duration::from_secs(30))?;
+        let writer = TopicWriter::new(
+            &clients,
+            &format!("kconnect-{id}"),
+            WORKER_TOPIC_WRITE_TIMEOUT,
+        )?;
         let opening = (
             clients.clone(),
             cluster_config.clone(),

@@ -1,8 +1,8 @@
 //! `kconnect standalone`: one worker, offsets in a file, connectors from files and REST.
 //!
 //! Startup order: read and check every config file (a bad one stops startup before anything is
-//! written) → load plugins → broker (embedded or real) → offset store → REST → connectors →
-//! ready. Shutdown on SIGTERM/SIGINT stops tasks within `task.shutdown.graceful.timeout.ms`,
+//! written) → broker (embedded or real) → offset store → REST (`GET /` and `/health` answer at
+//! once, 503 until ready; other requests wait for startup) → load plugins → connectors → ready. Shutdown on SIGTERM/SIGINT stops tasks within `task.shutdown.graceful.timeout.ms`,
 //! flushes offsets and exits 0; a second signal exits at once.
 
 use crate::config::providers::ConfigProviders;

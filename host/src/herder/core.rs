@@ -27,6 +27,8 @@ use std::time::Duration;
 
 /// How long a plugin may take to validate a config before the request fails.
 pub const VALIDATION_TIMEOUT: Duration = Duration::from_secs(30);
+/// The least time a connector instance is given to start or to give its task configs.
+pub const MIN_CONNECTOR_CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a consumer-group offsets request may take (read, alter, reset).
 const GROUP_OFFSETS_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -94,6 +96,13 @@ impl HerderCore {
     /// `task.shutdown.graceful.timeout.ms`.
     pub fn graceful(&self) -> Duration {
         self.worker.config.task_shutdown_graceful_timeout
+    }
+
+    /// How long a connector instance may take to start or to give its task configs: the
+    /// graceful timeout, and never less than [`MIN_CONNECTOR_CALL_TIMEOUT`] (a short graceful
+    /// timeout is for stopping tasks, not for connectors that reach out to a database).
+    pub fn connector_call_timeout(&self) -> Duration {
+        self.graceful().max(MIN_CONNECTOR_CALL_TIMEOUT)
     }
 
     /// `PUT /connector-plugins/{p}/config/validate`: 404 for an unknown class, as Kafka.

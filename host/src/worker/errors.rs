@@ -171,6 +171,14 @@ fn header<'a>(key: &'a str, value: &'a [u8]) -> KafkaHeader<'a, &'a [u8]> {
     }
 }
 
+/// How long the records sent to the dead letter queue may take to be acknowledged before the
+/// offsets after them are committed (longer fails the task: see [`DlqUnacknowledged`]).
+pub const DLQ_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The first wait before a retriable plugin call (`poll`, `put`) is tried again; it doubles up
+/// to `errors.retry.delay.max.ms`.
+pub const FIRST_RETRY_DELAY: Duration = Duration::from_millis(100);
+
 /// `errors.deadletterqueue.topic.replication.factor` when unset (Kafka's default).
 pub const DLQ_DEFAULT_REPLICATION_FACTOR: i32 = 3;
 

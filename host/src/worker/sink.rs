@@ -6,7 +6,9 @@
 //! Rebalance callbacks run inside `poll` on this same thread, so they may use the task directly.
 
 use super::converters::Converters;
-use super::errors::{DlqUnacknowledged, ErrorHandler, Failure, Origin, Stage};
+use super::errors::{
+    DlqUnacknowledged, ErrorHandler, Failure, Origin, Stage, DLQ_FLUSH_TIMEOUT, FIRST_RETRY_DELAY,
+};
 use super::metrics::TaskMetrics;
 use super::status::{error_trace, State};
 use super::{HostTaskContext, TaskEnv};
@@ -120,8 +122,6 @@ impl ConsumerContext for RebalanceContext {
     }
 }
 
-const DLQ_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Hands a batch to the task; a retriable failure is retried with capped exponential backoff
 /// (`errors.retry.delay.max.ms`) until it succeeds or the task is stopped, as Kafka retries a
 /// `put` that threw a `RetriableException` whatever `errors.retry.timeout` says (its default 0
@@ -129,7 +129,7 @@ const DLQ_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
 /// bounds these retries too.
 fn put_with_retries(shared: &mut Shared, batch: &[SinkRecord], env: &TaskEnv) -> Result<()> {
     let started = Instant::now();
-    let mut delay = Duration::from_millis(100);
+    let mut delay = FIRST_RETRY_DELAY;
     let metrics = &env.metrics;
     loop {
         let called_at = Instant::now();

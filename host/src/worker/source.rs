@@ -26,7 +26,7 @@
 //! `commit_record` is logged and the task goes on, as in Kafka.
 
 use super::converters::Converters;
-use super::errors::{ErrorHandler, Failure, Origin, Stage};
+use super::errors::{ErrorHandler, Failure, Origin, Stage, DLQ_FLUSH_TIMEOUT, FIRST_RETRY_DELAY};
 use super::metrics::TaskMetrics;
 use super::status::{error_trace, State, StatusCell};
 use super::{HostTaskContext, TaskEnv};
@@ -392,7 +392,7 @@ fn poll_loop(
 ) {
     let halted = || control.halt.load(Ordering::Acquire) || env.control.stopping();
     let wants_commit_record = task.wants_commit_record();
-    let mut retry_backoff = Duration::from_millis(100);
+    let mut retry_backoff = FIRST_RETRY_DELAY;
     let mut paused = false;
     loop {
         while let Ok(batch) = spent.try_recv() {
@@ -425,7 +425,7 @@ fn poll_loop(
         let polled_at = Instant::now();
         let polled = match task.poll(POLL_TIMEOUT) {
             Ok(mut records) => {
-                retry_backoff = Duration::from_millis(100);
+                retry_backoff = FIRST_RETRY_DELAY;
                 let metrics = &env.metrics;
                 metrics
                     .call_seconds
@@ -625,7 +625,7 @@ impl Pipeline<'_> {
     /// them (an unacknowledged queue fails the task); true when the task should now be told
     /// through its `commit`.
     fn commit_offsets(&mut self) -> Result<bool> {
-        self.errors.flush(Duration::from_secs(30))?;
+        self.errors.flush(DLQ_FLUSH_TIMEOUT)?;
         let offsets = self
             .tracker
             .lock()
@@ -981,7 +981,11 @@ mod tests {
         let b2 = t.begin();
         t.seal(b2, 1, vec![(partition, offset(3))]);
         t.acked(b2, Some("boom".into()));
-        assert_eq!(t.first_unacknowledged(), b2, "a failed batch is never acknowledged");
+        assert_eq!(
+            t.first_unacknowledged(),
+            b2,
+            "a failed batch is never acknowledged"
+        );
     }
 
     #[test]

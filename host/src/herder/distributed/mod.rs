@@ -5,8 +5,8 @@
 //! - [`assignment`]: the leader's incremental, balanced placement of connectors and tasks.
 //! - [`config_log`]: the config topic's records (Kafka Connect's format) and the state they build.
 //! - [`status_log`]: the status topic.
-//! - [`reconcile`]: one worker making what it runs match the config topic and the assignment.
-//! - [`rest`]: the REST API on top of the topics.
+//! - `reconcile`: one worker making what it runs match the config topic and the assignment.
+//! - `rest`: the REST API on top of the topics.
 //!
 //! Invariants:
 //! - Every worker reads the three topics from the beginning and keeps reading them; what it
@@ -45,6 +45,21 @@ use std::time::{Duration, Instant};
 
 /// How long a REST write waits to read its own record back.
 const READ_BACK_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long reading the offset topic to its end may take (before offsets are answered,
+/// changed, or source tasks start).
+const OFFSETS_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// A call that reads the offset topic is given this much more than the read itself.
+const OFFSETS_CALL_SLACK: Duration = Duration::from_secs(5);
+/// How long a REST read waits for the config topic to be read to its end: reads answer from
+/// what was read by then (the reader is usually within milliseconds of the end).
+const FRESH_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long reading the three worker topics to their end may take at startup.
+const TOPICS_READ_AT_START: Duration = Duration::from_secs(60);
+/// The reconciling pass runs at least this often (statuses, the leader's delayed
+/// reassignments), besides on every change.
+const RECONCILE_INTERVAL: Duration = Duration::from_millis(500);
+/// How long shutdown waits for the last status records to be acknowledged.
+const STATUS_FLUSH_AT_SHUTDOWN: Duration = Duration::from_secs(5);
 
 /// The cluster's shared state as this worker reads it from the topics.
 pub struct Cluster {
@@ -134,7 +149,7 @@ impl Cluster {
             },
             || {},
         )?;
-        let timeout = Duration::from_secs(60);
+        let timeout = TOPICS_READ_AT_START;
         config_reader.catch_up(timeout)?;
         status_reader.catch_up(timeout)?;
         reading_history.store(false, Ordering::Release);
@@ -270,7 +285,7 @@ impl DistributedHerder {
             self.reconcile().await;
             tokio::select! {
                 _ = self.cluster.wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = tokio::time::sleep(RECONCILE_INTERVAL) => {}
             }
         }
     }
@@ -280,7 +295,7 @@ impl DistributedHerder {
     pub async fn shutdown(&self) {
         self.stopping.store(true, Ordering::Release);
         self.stop_everything().await;
-        self.cluster.writer.flush(Duration::from_secs(5));
+        self.cluster.writer.flush(STATUS_FLUSH_AT_SHUTDOWN);
     }
 
     /// Kind and password keys of a connector config, asking the plugin once per config.

@@ -13,7 +13,7 @@
 use super::assignment::{rebalance, Inputs, TaskId};
 use super::config_log::{assignment_record, task_records, ConfigState, Restart};
 use super::status_log::{StatusKey, StatusValue};
-use super::DistributedHerder;
+use super::{DistributedHerder, OFFSETS_READ_TIMEOUT};
 use crate::config::{ConnectorConfig, Properties};
 use crate::herder::restart_backoff::RestartBackoff;
 use crate::herder::runtime::{
@@ -208,7 +208,7 @@ impl DistributedHerder {
                         self.worker(),
                         &Arc::new(config),
                         &started.handle,
-                        self.graceful().max(Duration::from_secs(10)),
+                        self.core.connector_call_timeout(),
                     )
                     .await
                     {
@@ -238,8 +238,7 @@ impl DistributedHerder {
         if !to_start.is_empty() {
             let offsets = self.cluster.offsets.clone();
             let caught_up =
-                tokio::task::spawn_blocking(move || offsets.catch_up(Duration::from_secs(30)))
-                    .await;
+                tokio::task::spawn_blocking(move || offsets.catch_up(OFFSETS_READ_TIMEOUT)).await;
             if !matches!(caught_up, Ok(Ok(()))) {
                 log::warn!("cannot read the offset topic to its end; source tasks may start from older offsets");
             }
@@ -458,7 +457,7 @@ impl DistributedHerder {
             return;
         }
         log::info!("starting connector {name}");
-        let timeout = self.graceful().max(Duration::from_secs(10));
+        let timeout = self.core.connector_call_timeout();
         let started = runtime::start_connector(self.worker(), &config, &status, timeout).await;
         if let Some(started) = &started {
             status.set(if target == TargetState::Paused {

@@ -8,7 +8,10 @@ use super::config_log::{
     target_record, task_records, ConfigState, Records,
 };
 use super::status_log::{StatusBoard, StatusKey};
-use super::{read, task_ids, Described, DistributedHerder};
+use super::{
+    read, task_ids, Described, DistributedHerder, FRESH_READ_TIMEOUT, OFFSETS_CALL_SLACK,
+    OFFSETS_READ_TIMEOUT,
+};
 use crate::config::Properties;
 use crate::herder::core::{self, RestartPlan};
 use crate::herder::runtime::{blocking, connector_type, internal, not_found};
@@ -21,7 +24,6 @@ use kconnect_herder_api::{Herder, HerderError};
 use kconnect_plugin_api::PluginKind;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 fn rest_state(text: &str) -> State {
     match text {
@@ -121,10 +123,9 @@ impl DistributedHerder {
     async fn fresh(&self) -> ConfigState {
         // A no-op write-free barrier: the reader is usually within milliseconds of the end.
         let cluster = self.cluster.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            cluster.config_reader.catch_up(Duration::from_secs(5))
-        })
-        .await;
+        let _ =
+            tokio::task::spawn_blocking(move || cluster.config_reader.catch_up(FRESH_READ_TIMEOUT))
+                .await;
         self.cluster.snapshot()
     }
 
@@ -369,9 +370,11 @@ impl Herder for DistributedHerder {
             return Ok(sink_offsets::to_rest(offsets));
         }
         let store = self.cluster.offsets.clone();
-        blocking(Duration::from_secs(35), "reading offsets", move || {
-            store.catch_up(Duration::from_secs(30))
-        })
+        blocking(
+            OFFSETS_READ_TIMEOUT + OFFSETS_CALL_SLACK,
+            "reading offsets",
+            move || store.catch_up(OFFSETS_READ_TIMEOUT),
+        )
         .await?
         .map_err(internal)?;
         Ok(core::source_offsets(
@@ -397,10 +400,14 @@ impl Herder for DistributedHerder {
             let changes = core::source_offset_changes(offsets)?;
             let store = self.cluster.offsets.clone();
             let name = name.to_string();
-            blocking(Duration::from_secs(35), "writing offsets", move || {
-                store.put(&name, changes);
-                store.flush()
-            })
+            blocking(
+                OFFSETS_READ_TIMEOUT + OFFSETS_CALL_SLACK,
+                "writing offsets",
+                move || {
+                    store.put(&name, changes);
+                    store.flush()
+                },
+            )
             .await?
             .map_err(internal)?;
         }
@@ -416,11 +423,15 @@ impl Herder for DistributedHerder {
         } else {
             let store = self.cluster.offsets.clone();
             let name = name.to_string();
-            blocking(Duration::from_secs(35), "resetting offsets", move || {
-                store.catch_up(Duration::from_secs(30))?;
-                store.remove_connector(&name);
-                store.flush()
-            })
+            blocking(
+                OFFSETS_READ_TIMEOUT + OFFSETS_CALL_SLACK,
+                "resetting offsets",
+                move || {
+                    store.catch_up(OFFSETS_READ_TIMEOUT)?;
+                    store.remove_connector(&name);
+                    store.flush()
+                },
+            )
             .await?
             .map_err(internal)?;
         }

@@ -1,7 +1,7 @@
 //! The standalone herder: one worker runs every connector and task.
 //!
 //! - this module: the connectors' runtimes, starting and stopping them, automatic restarts;
-//! - [`rest`]: the REST API on top of them.
+//! - `rest`: the REST API on top of them.
 //!
 //! Invariants:
 //! - Every change to the set of connectors goes through one async lock, so REST calls and
@@ -164,7 +164,7 @@ impl StandaloneHerder {
 
     /// Starts the connector instance and asks it for task configs; false when it failed.
     async fn start_instance(&self, name: &str, runtime: &mut ConnectorRuntime) -> bool {
-        let timeout = self.graceful().max(Duration::from_secs(10));
+        let timeout = self.core.connector_call_timeout();
         let Some(started) =
             runtime::start_connector(self.worker(), &runtime.config, &runtime.status, timeout)
                 .await
