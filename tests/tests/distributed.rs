@@ -1367,3 +1367,59 @@ fn a_leader_frozen_past_its_session_resumes_without_running_tasks_twice() {
         std::thread::sleep(Duration::from_millis(500));
     }
 }
+
+/// A connector config that fails validation on this worker (written by another worker, by an
+/// older release, or before its plugin changed) still runs its tasks as what its class is: a
+/// sink's tasks consume, they are never started as source tasks.
+#[test]
+fn a_sink_whose_config_no_longer_validates_still_runs_as_a_sink() {
+    let _one = one_at_a_time();
+    let cluster = Cluster::start("kind", 1, "");
+    let output = cluster.data.path().join("kind.out");
+    let config = json!({
+        "name": "stale-sink",
+        "connector.class": "kconnect.testing.MisbehavingSinkConnector",
+        "topics": "kind-in",
+        "file": output.display().to_string(),
+        "tasks.max": "1",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+        // The testing connector's validate reports an error for this: REST would refuse the
+        // config, so it goes to the config topic directly, as another worker writes it.
+        "validate.error": "true",
+    });
+    let producer: rdkafka::producer::BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", cluster.broker.bootstrap())
+        .create()
+        .expect("producer");
+    let record = json!({ "properties": config }).to_string();
+    producer
+        .send(
+            rdkafka::producer::BaseRecord::to("kind-configs")
+                .key("connector-stale-sink")
+                .payload(&record),
+        )
+        .expect("queued");
+    rdkafka::producer::Producer::flush(&producer, Duration::from_secs(10)).expect("written");
+
+    let status_url = cluster.url(0, "/connectors/stale-sink/status");
+    wait_until(
+        Duration::from_secs(30),
+        "the stale sink's task RUNNING",
+        || {
+            let (code, status) = rest_call("GET", &status_url, None);
+            code == 200 && status["tasks"][0]["state"] == "RUNNING"
+        },
+    );
+    let status = rest_call("GET", &status_url, None).1;
+    assert_eq!(status["type"], "sink", "{status}");
+    producer
+        .send(rdkafka::producer::BaseRecord::<(), str>::to("kind-in").payload("consumed as a sink"))
+        .expect("queued");
+    rdkafka::producer::Producer::flush(&producer, Duration::from_secs(10)).expect("written");
+    wait_until(
+        Duration::from_secs(30),
+        "the record in the sink's file",
+        || read_lines(&output).contains(&"consumed as a sink".to_string()),
+    );
+}

@@ -2,13 +2,15 @@
 //!
 //! - [`source`]: poll → transforms → converters → producer; offsets stored only once every record
 //!   up to them was acknowledged.
-//! - [`sink`]: consumer → converters → transforms → put → flush → commit.
+//! - [`sink`]: consumer → converters → transforms → put → flush → commit; [`sink_progress`]:
+//!   which of its offsets may be committed.
 
 pub mod converters;
 pub mod errors;
 pub mod metrics;
 pub mod offsets;
 pub mod sink;
+pub mod sink_progress;
 pub mod source;
 pub mod status;
 pub mod transforms;

@@ -1,7 +1,8 @@
 //! A sink task, top to bottom: consumer → converters → transforms → put → flush → commit.
 //!
-//! The consumer is in group `connect-<connector>` with auto-commit off. Offsets reach Kafka only
-//! after the task's `pre_commit` (which flushes by default) returned them: every
+//! The consumer is in group `connect-<connector>` with auto-commit off. What may be committed is
+//! [`SinkProgress`]'s to say; offsets reach Kafka only after the task's `pre_commit` (which
+//! flushes by default) returned them: every
 //! `offset.flush.interval.ms`, when the task asks, before partitions are revoked, and at stop.
 //! Rebalance callbacks run inside `poll` on this same thread, so they may use the task directly.
 
@@ -10,6 +11,7 @@ use super::errors::{
     DlqUnacknowledged, ErrorHandler, Failure, Origin, Stage, DLQ_FLUSH_TIMEOUT, FIRST_RETRY_DELAY,
 };
 use super::metrics::TaskMetrics;
+use super::sink_progress::{BatchOffsets, SinkProgress};
 use super::status::{error_trace, State};
 use super::{HostTaskContext, TaskEnv};
 use crate::config::connector::Subscription;
@@ -22,7 +24,6 @@ use kconnect_transforms::{TransformChain, Verdict};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::{BorrowedMessage, Headers, Message, Timestamp};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,9 +31,8 @@ use std::time::{Duration, Instant};
 /// State the loop and the rebalance callbacks share (same thread, never held across `poll`).
 struct Shared {
     task: SinkTaskHandle,
-    /// Next offset to commit per partition (last delivered to `put` + 1).
-    consumed: BTreeMap<TopicPartition, i64>,
-    assigned: BTreeSet<TopicPartition>,
+    /// The partitions owned and what may be committed of them.
+    progress: SinkProgress,
     failure: Option<ConnectError>,
     env: TaskEnv,
     /// Set once the task is stopped: rebalances while the consumer closes must not call it.
@@ -61,15 +61,7 @@ impl ConsumerContext for RebalanceContext {
             if shared.stopped {
                 return;
             }
-            let offsets: Vec<PartitionOffset> = revoked
-                .iter()
-                .filter_map(|tp| {
-                    shared.consumed.get(tp).map(|o| PartitionOffset {
-                        partition: tp.clone(),
-                        offset: *o,
-                    })
-                })
-                .collect();
+            let offsets = shared.progress.revoke(&revoked);
             match commit(&mut shared, consumer, offsets, CommitMode::Sync) {
                 Ok(()) => {}
                 Err(CommitFailure::Refused(e)) => log::warn!(
@@ -85,10 +77,6 @@ impl ConsumerContext for RebalanceContext {
             }
             if let Err(e) = shared.task.close(&revoked) {
                 shared.failure.get_or_insert(e);
-            }
-            for tp in &revoked {
-                shared.consumed.remove(tp);
-                shared.assigned.remove(tp);
             }
         }
     }
@@ -108,8 +96,8 @@ impl ConsumerContext for RebalanceContext {
                 .fetch_add(1, Ordering::Relaxed);
             for tp in &assigned {
                 shared.env.note_topic(&tp.topic);
-                shared.assigned.insert(tp.clone());
             }
+            shared.progress.assign(&assigned);
             log::info!(
                 "sink task {} assigned {} partition(s)",
                 shared.env.name(),
@@ -313,8 +301,7 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
 
     let shared = Arc::new(Mutex::new(Shared {
         task,
-        consumed: BTreeMap::new(),
-        assigned: BTreeSet::new(),
+        progress: SinkProgress::default(),
         failure: None,
         env: env.clone(),
         stopped: false,
@@ -381,9 +368,8 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
         }
 
         batch.clear();
-        // Next offset per partition of what this batch holds; it reaches `consumed` (and so a
-        // commit) only once `put` took the batch.
-        let mut batch_offsets: Vec<(TopicPartition, i64)> = Vec::new();
+        // What this batch holds becomes committable only once `put` took it.
+        let mut batch_offsets = BatchOffsets::default();
         let mut failed: Option<WorkerError> = None;
         let mut read = 0u64;
         let mut wait = Duration::from_millis(200);
@@ -408,7 +394,7 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
                             }
                         }
                     }
-                    note_offset(&mut batch_offsets, &message);
+                    batch_offsets.note(message.topic(), message.partition(), message.offset());
                 }
             }
         }
@@ -424,12 +410,7 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
                     break Err(e);
                 }
             }
-            // A partition revoked while the batch was collected is no longer ours to commit.
-            let owned: Vec<_> = batch_offsets
-                .into_iter()
-                .filter(|(tp, _)| guard.assigned.contains(tp))
-                .collect();
-            guard.consumed.extend(owned);
+            guard.progress.delivered(batch_offsets);
         }
         if let Some(failure) = failed {
             break Err(failure);
@@ -437,14 +418,7 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
         if last_commit.elapsed() >= flush_interval || commit_requested.swap(false, Ordering::AcqRel)
         {
             let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
-            let offsets = guard
-                .consumed
-                .iter()
-                .map(|(tp, o)| PartitionOffset {
-                    partition: tp.clone(),
-                    offset: *o,
-                })
-                .collect();
+            let offsets = guard.progress.committable();
             // The task failing to flush, or the dead letter queue failing, fails the task;
             // Kafka refusing a commit is retried with the next one.
             match commit(&mut guard, &consumer, offsets, CommitMode::Async) {
@@ -464,19 +438,12 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
     let stop_result = {
         let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
         if outcome.is_ok() {
-            let offsets = guard
-                .consumed
-                .iter()
-                .map(|(tp, o)| PartitionOffset {
-                    partition: tp.clone(),
-                    offset: *o,
-                })
-                .collect();
+            let offsets = guard.progress.committable();
             if let Err(e) = commit(&mut guard, &consumer, offsets, CommitMode::Async) {
                 log::warn!("sink task {}: final offset commit failed: {e}", env.name());
             }
         }
-        let assigned: Vec<TopicPartition> = guard.assigned.iter().cloned().collect();
+        let assigned = guard.progress.assigned();
         let _ = guard.task.close(&assigned);
         guard.stopped = true;
         guard.task.stop()
@@ -489,23 +456,6 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
     stop_result?;
     env.status.set(State::Unassigned);
     Ok(())
-}
-
-/// Records `offset + 1` of a message as its partition's next offset; allocates only when the
-/// partition differs from the previous message's, which in a batch is rare.
-fn note_offset(offsets: &mut Vec<(TopicPartition, i64)>, message: &BorrowedMessage<'_>) {
-    let next = message.offset() + 1;
-    match offsets
-        .iter_mut()
-        .rev()
-        .find(|(tp, _)| tp.partition == message.partition() && tp.topic == message.topic())
-    {
-        Some(entry) => entry.1 = next,
-        None => offsets.push((
-            TopicPartition::new(message.topic(), message.partition()),
-            next,
-        )),
-    }
 }
 
 fn to_sink_record(

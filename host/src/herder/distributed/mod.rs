@@ -5,6 +5,7 @@
 //! - [`assignment`]: the leader's incremental, balanced placement of connectors and tasks.
 //! - [`config_log`]: the config topic's records (Kafka Connect's format) and the state they build.
 //! - [`status_log`]: the status topic.
+//! - [`pass_plan`]: what one pass stops and starts on this worker (pure, unit-tested).
 //! - `reconcile`: one worker making what it runs match the config topic and the assignment.
 //! - `rest`: the REST API on top of the topics.
 //!
@@ -20,6 +21,7 @@
 pub mod assignment;
 pub mod config_log;
 pub mod membership;
+pub mod pass_plan;
 mod reconcile;
 mod rest;
 pub mod status_log;

@@ -1,4 +1,6 @@
-//! One worker making what it runs match what the topics say, one pass at a time:
+//! One worker making what it runs match what the topics say, one pass at a time. What to stop
+//! and start is decided by [`pass_plan`](super::pass_plan), without side effects; this
+//! module carries it out:
 //!
 //! 1. restarts asked since the last pass, and everything that must stop — units assigned
 //!    elsewhere, deleted, reconfigured or STOPPED — stop, tasks in parallel;
@@ -12,6 +14,7 @@
 
 use super::assignment::{rebalance, Inputs, TaskId};
 use super::config_log::{assignment_record, task_records, ConfigState, Restart};
+use super::pass_plan::{self, Afterwards, Restarts, Running, RunningConnector, RunningTask};
 use super::status_log::{StatusKey, StatusValue};
 use super::{DistributedHerder, OFFSETS_READ_TIMEOUT};
 use crate::config::{ConnectorConfig, Properties};
@@ -107,45 +110,51 @@ impl DistributedHerder {
         // 1. Restarts, and everything that must stop.
         let (restart_connectors, mut restart_tasks) = self.restarts_since(&mut local, &state);
         restart_tasks.extend(Self::automatic_restarts(&mut local, &state));
-        let stop_connectors: Vec<String> = local
-            .connectors
+        let restarts = Restarts {
+            connectors: restart_connectors,
+            tasks: restart_tasks,
+        };
+        let pass = {
+            let running = Running {
+                connectors: local
+                    .connectors
+                    .iter()
+                    .map(|(name, c)| {
+                        let view = RunningConnector {
+                            raw: &c.raw,
+                            started: c.started.is_some(),
+                            failed: c.status.get().state == State::Failed,
+                        };
+                        (name.as_str(), view)
+                    })
+                    .collect(),
+                tasks: local
+                    .tasks
+                    .iter()
+                    .map(|(id, t)| {
+                        let view = RunningTask {
+                            connector_raw: &t.connector_raw,
+                            task_config: &t.task_config,
+                        };
+                        (id, view)
+                    })
+                    .collect(),
+            };
+            pass_plan::plan(&state, &mine, &running, &restarts)
+        };
+        let mut stopped_tasks: Vec<LocalTask> = pass
+            .stop_tasks
             .iter()
-            .filter(|(name, c)| {
-                !mine.connectors.contains(*name)
-                    || state.connectors.get(*name) != Some(&c.raw)
-                    || restart_connectors.contains(*name)
-                    || (state.target(name) == TargetState::Stopped && c.started.is_some())
-            })
-            .map(|(name, _)| name.clone())
-            .collect();
-        let stop_tasks: Vec<TaskId> = local
-            .tasks
-            .iter()
-            .filter(|(id, t)| {
-                let name = &id.0;
-                !mine.tasks.contains(*id)
-                    || state.connectors.get(name) != Some(&t.connector_raw)
-                    || state.target(name) == TargetState::Stopped
-                    || state.tasks.get(name).and_then(|c| c.get(id.1 as usize))
-                        != Some(&t.task_config)
-                    || restart_tasks.contains(*id)
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
-        let mut stopped_tasks: Vec<LocalTask> = stop_tasks
-            .iter()
-            .filter_map(|id| local.tasks.remove(id))
+            .filter_map(|(id, _)| local.tasks.remove(id))
             .collect();
         let done = request_stop(stopped_tasks.iter_mut().map(|t| &mut t.runtime));
         let mut stopped_connectors = Vec::new();
-        for name in &stop_connectors {
-            let deleted_or_moved =
-                !state.connectors.contains_key(name) || !mine.connectors.contains(name);
+        for (name, afterwards) in &pass.stop_connectors {
             let Some(mut connector) = local.connectors.remove(name) else {
                 continue;
             };
             stopped_connectors.push(connector.started.take().map(|s| s.handle));
-            if !deleted_or_moved && state.target(name) == TargetState::Stopped {
+            if *afterwards == Afterwards::StaysStopped {
                 connector.status.set(State::Stopped);
                 connector.raw = state.connectors[name].clone();
                 local.connectors.insert(name.clone(), connector);
@@ -157,42 +166,39 @@ impl DistributedHerder {
                 runtime::stop_connector(handle, self.graceful()).await;
             }
         }
-        for id in &stop_tasks {
-            if !state.connectors.contains_key(&id.0) {
-                tombstones.push(StatusKey::Task(id.clone()));
-            } else if !mine.tasks.contains(id) {
-                self.publish_unassigned(&mut local, StatusKey::Task(id.clone()), generation)
-                    .await;
+        for (id, afterwards) in &pass.stop_tasks {
+            match afterwards {
+                Afterwards::Deleted => tombstones.push(StatusKey::Task(id.clone())),
+                Afterwards::MovedAway => {
+                    self.publish_unassigned(&mut local, StatusKey::Task(id.clone()), generation)
+                        .await
+                }
+                Afterwards::StaysStopped | Afterwards::Replaced => {}
             }
         }
-        for name in &stop_connectors {
-            if !state.connectors.contains_key(name) {
-                tombstones.push(StatusKey::Connector(name.clone()));
-                local.active_topics.remove(name);
-                self.worker().metrics.remove_connector(name);
-            } else if !mine.connectors.contains(name) {
-                self.publish_unassigned(&mut local, StatusKey::Connector(name.clone()), generation)
-                    .await;
+        for (name, afterwards) in &pass.stop_connectors {
+            match afterwards {
+                Afterwards::Deleted => {
+                    tombstones.push(StatusKey::Connector(name.clone()));
+                    local.active_topics.remove(name);
+                    self.worker().metrics.remove_connector(name);
+                }
+                Afterwards::MovedAway => {
+                    self.publish_unassigned(
+                        &mut local,
+                        StatusKey::Connector(name.clone()),
+                        generation,
+                    )
+                    .await
+                }
+                Afterwards::StaysStopped | Afterwards::Replaced => {}
             }
         }
 
         // 2. Connectors assigned here.
-        for name in &mine.connectors {
-            let Some(raw) = state.connectors.get(name) else {
-                continue;
-            };
-            let target = state.target(name);
-            if let Some(connector) = local.connectors.get(name) {
-                if connector.started.is_some() || target == TargetState::Stopped {
-                    continue;
-                }
-                if connector.status.get().state == State::Failed
-                    && !restart_connectors.contains(name)
-                {
-                    continue;
-                }
-            }
-            self.start_connector(&mut local, name, raw, target, &state)
+        for name in &pass.start_connectors {
+            let raw = &state.connectors[name];
+            self.start_connector(&mut local, name, raw, state.target(name), &state)
                 .await;
         }
         for (name, connector) in &local.connectors {
@@ -220,21 +226,7 @@ impl DistributedHerder {
         }
 
         // 3. Tasks assigned here.
-        let to_start: Vec<TaskId> = mine
-            .tasks
-            .iter()
-            .filter(|id| !local.tasks.contains_key(*id))
-            .filter(|id| {
-                state.connectors.contains_key(&id.0)
-                    && state.target(&id.0) != TargetState::Stopped
-                    && state
-                        .tasks
-                        .get(&id.0)
-                        .is_some_and(|c| (id.1 as usize) < c.len())
-            })
-            .cloned()
-            .collect();
-        let to_start = self.after_handover(&mut local, to_start);
+        let to_start = self.after_handover(&mut local, pass.start_tasks);
         if !to_start.is_empty() {
             let offsets = self.cluster.offsets.clone();
             let caught_up =
