@@ -1,0 +1,341 @@
+//! Kafka Connect's group protocol against Apache Kafka Connect itself (issue #17):
+//! - the encodings: kconnect's metadata and assignments are the bytes Kafka's own
+//!   `ConnectProtocol` / `IncrementalCooperativeConnectProtocol` write (a small Java program
+//!   compiled here against the Connect runtime's jars prints them), and each side reads what the
+//!   other wrote;
+//! - the membership: a kconnect member joins the group of a running Java worker on a real
+//!   broker, gets its assignment from the Java leader, heartbeats, and leaves.
+
+use kconnect_group::protocol::{Assignment, AssignmentError, Subprotocol, Units, WorkerMetadata};
+use kconnect_group::{GroupMember, MemberConfig};
+use kconnect_tests::*;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const ENCODER: &str = r#"
+import java.nio.ByteBuffer;
+import java.util.*;
+import org.apache.kafka.connect.runtime.distributed.*;
+import org.apache.kafka.connect.util.ConnectorTaskId;
+
+public class ConnectEncodings {
+    static String hex(ByteBuffer buffer) {
+        if (buffer == null) return "null";
+        StringBuilder out = new StringBuilder();
+        ByteBuffer copy = buffer.duplicate();
+        while (copy.hasRemaining()) out.append(String.format("%02x", copy.get()));
+        return out.toString();
+    }
+    static ByteBuffer bytes(String hex) {
+        byte[] out = new byte[hex.length() / 2];
+        for (int i = 0; i < out.length; i++) out[i] = (byte) Integer.parseInt(hex.substring(2 * i, 2 * i + 2), 16);
+        return ByteBuffer.wrap(out);
+    }
+    static List<ConnectorTaskId> tasks(String connector, int... ids) {
+        List<ConnectorTaskId> out = new ArrayList<>();
+        for (int id : ids) out.add(new ConnectorTaskId(connector, id));
+        return out;
+    }
+    public static void main(String[] args) {
+        if (args.length == 3 && args[0].equals("reencode-assignment")) {
+            boolean sessioned = args[2].equals("sessioned");
+            ExtendedAssignment read = IncrementalCooperativeConnectProtocol.deserializeAssignment(bytes(args[1]));
+            System.out.println(hex(IncrementalCooperativeConnectProtocol.serializeAssignment(read, sessioned)));
+            return;
+        }
+        if (args.length == 2 && args[0].equals("reencode-metadata")) {
+            ExtendedWorkerState read = IncrementalCooperativeConnectProtocol.deserializeMetadata(bytes(args[1]));
+            System.out.println(hex(IncrementalCooperativeConnectProtocol.serializeMetadata(read, true)));
+            return;
+        }
+        ExtendedAssignment current = new ExtendedAssignment((short) 2, (short) 0, "leader-1",
+            "http://w1:8083/", 30L, List.of("c1"), tasks("c1", 0, 1), List.of(), List.of(), 0);
+        System.out.println("metadata-v0 " + hex(ConnectProtocol.serializeMetadata(
+            new ConnectProtocol.WorkerState("http://w1:8083/", 12L))));
+        System.out.println("metadata-v1-empty " + hex(IncrementalCooperativeConnectProtocol.serializeMetadata(
+            new ExtendedWorkerState("http://w2:8083/", 34L, null), false)));
+        System.out.println("metadata-v2 " + hex(IncrementalCooperativeConnectProtocol.serializeMetadata(
+            new ExtendedWorkerState("http://w2:8083/", 34L, current), true)));
+        System.out.println("assignment-v0 " + hex(ConnectProtocol.serializeAssignment(
+            new ConnectProtocol.Assignment((short) 0, "leader-1", "http://w1:8083/", 30L,
+                List.of("c1"), tasks("c1", 0)))));
+        System.out.println("assignment-v1-mismatch " + hex(IncrementalCooperativeConnectProtocol.serializeAssignment(
+            new ExtendedAssignment((short) 1, (short) 1, "leader-1", "http://w1:8083/", 31L,
+                List.of(), tasks("c2", 3), List.of("c2"), tasks("c2", 4), 5000), false)));
+        System.out.println("assignment-v2-many " + hex(IncrementalCooperativeConnectProtocol.serializeAssignment(
+            new ExtendedAssignment((short) 2, (short) 0, "leader-1", "http://w1:8083/", 32L,
+                List.of("a", "b"), new ArrayList<>(List.of(new ConnectorTaskId("a", 0),
+                new ConnectorTaskId("b", 0), new ConnectorTaskId("b", 1))), List.of(), List.of(), 0), true)));
+    }
+}
+"#;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// Compiles the encoder against the Connect runtime's jars; returns its folder and classpath.
+fn java_encoder(dir: &Path) -> (PathBuf, String) {
+    let source = write_file(dir, "ConnectEncodings.java", ENCODER);
+    let classpath = format!("{}/libs/*", kafka_home().display());
+    let compiled = Command::new("javac")
+        .args(["-cp", &classpath, "-d"])
+        .arg(dir)
+        .arg(&source)
+        .output()
+        .expect("javac runs (a JDK 17+)");
+    assert!(
+        compiled.status.success(),
+        "javac failed:\n{}",
+        String::from_utf8_lossy(&compiled.stderr)
+    );
+    (dir.to_path_buf(), format!("{}:{classpath}", dir.display()))
+}
+
+fn run_java(classpath: &str, args: &[&str]) -> String {
+    let output = Command::new("java")
+        .args(["-cp", classpath, "ConnectEncodings"])
+        .args(args)
+        .output()
+        .expect("java runs");
+    assert!(
+        output.status.success(),
+        "the Java encoder failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+fn units(connectors: &[&str], tasks: &[(&str, i32)]) -> Units {
+    Units {
+        connectors: connectors.iter().map(|c| c.to_string()).collect(),
+        tasks: tasks.iter().map(|(c, t)| (c.to_string(), *t)).collect(),
+    }
+}
+
+#[test]
+fn metadata_and_assignments_are_the_bytes_kafka_connect_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, classpath) = java_encoder(dir.path());
+    let printed = run_java(&classpath, &[]);
+    let java: std::collections::BTreeMap<&str, Vec<u8>> = printed
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .map(|(name, bytes)| (name, unhex(bytes)))
+        .collect();
+
+    let current = Assignment {
+        leader: "leader-1".into(),
+        leader_url: "http://w1:8083/".into(),
+        config_offset: 30,
+        assigned: units(&["c1"], &[("c1", 0), ("c1", 1)]),
+        ..Assignment::default()
+    };
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "metadata-v0",
+            WorkerMetadata {
+                url: "http://w1:8083/".into(),
+                config_offset: 12,
+                allocation: None,
+            }
+            .encode(Subprotocol::Default)
+            .unwrap(),
+        ),
+        (
+            "metadata-v1-empty",
+            WorkerMetadata {
+                url: "http://w2:8083/".into(),
+                config_offset: 34,
+                allocation: None,
+            }
+            .encode(Subprotocol::Compatible)
+            .unwrap(),
+        ),
+        (
+            "metadata-v2",
+            WorkerMetadata {
+                url: "http://w2:8083/".into(),
+                config_offset: 34,
+                allocation: Some(current.clone()),
+            }
+            .encode(Subprotocol::Sessioned)
+            .unwrap(),
+        ),
+        (
+            "assignment-v0",
+            Assignment {
+                config_offset: 30,
+                assigned: units(&["c1"], &[("c1", 0)]),
+                ..current.clone()
+            }
+            .encode(Subprotocol::Default)
+            .unwrap(),
+        ),
+        (
+            "assignment-v1-mismatch",
+            Assignment {
+                error: AssignmentError::ConfigMismatch,
+                config_offset: 31,
+                assigned: units(&[], &[("c2", 3)]),
+                revoked: units(&["c2"], &[("c2", 4)]),
+                delay_ms: 5000,
+                ..current.clone()
+            }
+            .encode(Subprotocol::Compatible)
+            .unwrap(),
+        ),
+    ];
+    for (name, ours) in &cases {
+        assert_eq!(
+            hex(ours),
+            hex(&java[name]),
+            "{name}: kconnect's bytes against Kafka Connect's"
+        );
+    }
+
+    // Several connectors: Kafka writes them in hash order, so the content is compared.
+    let (version, many) = Assignment::decode(&java["assignment-v2-many"]).unwrap();
+    assert_eq!(version, 2);
+    assert_eq!(
+        many.assigned.clone().sorted(),
+        units(&["a", "b"], &[("a", 0), ("b", 0), ("b", 1)]).sorted()
+    );
+    assert_eq!(many.config_offset, 32);
+    // And Kafka reads ours: decoding and writing it again gives kconnect's bytes back.
+    let ours = Assignment {
+        config_offset: 32,
+        assigned: units(&["a", "b"], &[("a", 0), ("b", 0), ("b", 1)]),
+        revoked: units(&[], &[("c", 2)]),
+        delay_ms: 7,
+        ..current.clone()
+    }
+    .encode(Subprotocol::Sessioned)
+    .unwrap();
+    let reencoded = run_java(
+        &classpath,
+        &["reencode-assignment", &hex(&ours), "sessioned"],
+    );
+    let (_, back) = Assignment::decode(&unhex(reencoded.trim())).unwrap();
+    let (_, expected) = Assignment::decode(&ours).unwrap();
+    assert_eq!(back.assigned.sorted(), expected.assigned.clone().sorted());
+    assert_eq!(back.revoked, expected.revoked);
+    assert_eq!((back.delay_ms, back.config_offset), (7, 32));
+    for (name, bytes) in &cases {
+        if name.starts_with("metadata-v2") {
+            let reencoded = run_java(&classpath, &["reencode-metadata", &hex(bytes)]);
+            assert_eq!(reencoded.trim(), hex(bytes), "{name} read back by Kafka");
+        }
+    }
+}
+
+#[test]
+fn a_kconnect_member_joins_a_java_workers_group_and_gets_its_assignment_from_the_java_leader() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let group = "mixed-group";
+    let java = JavaConnect::distributed(
+        dir.path(),
+        &broker.bootstrap(),
+        group,
+        1,
+        "scheduled.rebalance.max.delay.ms=0\n",
+    );
+    let input = write_file(dir.path(), "in.txt", "a line\n");
+    let (code, body) = rest_call(
+        "POST",
+        &java.url("/connectors"),
+        Some(json!({"name": "java-source", "config": {
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+            "file": input.display().to_string(),
+            "topic": "mixed-topic",
+        }})),
+    );
+    assert_eq!(code, 201, "{body}");
+    wait_until(
+        Duration::from_secs(30),
+        "the Java connector RUNNING",
+        || {
+            rest_call("GET", &java.url("/connectors/java-source/status"), None).1["connector"]
+                ["state"]
+                == "RUNNING"
+        },
+    );
+
+    let mut member = GroupMember::new(MemberConfig {
+        bootstrap: vec![broker.bootstrap()],
+        group_id: group.to_string(),
+        session_timeout: Duration::from_secs(10),
+        rebalance_timeout: Duration::from_secs(60),
+        client_id: "kconnect-test-member".to_string(),
+    });
+    let metadata = WorkerMetadata {
+        url: "http://127.0.0.1:9/".to_string(),
+        config_offset: -1,
+        allocation: None,
+    };
+    let offered: Vec<(String, Vec<u8>)> = Subprotocol::Sessioned
+        .offered()
+        .into_iter()
+        .map(|p| (p.name().to_string(), metadata.encode(p).unwrap()))
+        .collect();
+    let joined = member
+        .join(&offered)
+        .expect("joins the Java worker's group");
+    assert_eq!(joined.protocol, "sessioned");
+    assert!(!joined.is_leader(), "the Java worker, there first, leads");
+    assert!(
+        joined.members.is_empty(),
+        "only the leader sees the members"
+    );
+    let bytes = member.sync(&joined, &[]).expect("the leader's assignment");
+    let (version, assignment) = Assignment::decode(&bytes).expect("a Connect assignment");
+    assert_eq!(version, 2);
+    assert_eq!(assignment.error, AssignmentError::None, "{assignment:?}");
+    assert_eq!(assignment.leader, joined.leader_id);
+    assert_eq!(
+        assignment.leader_url,
+        format!("http://127.0.0.1:{}/", java.rest_port)
+    );
+    assert!(
+        assignment.config_offset >= 0,
+        "the leader's config offset: {assignment:?}"
+    );
+    // The Java worker keeps its connector (no revocation on a join), and the group goes on.
+    member
+        .heartbeat()
+        .expect("a heartbeat in the new generation");
+    member.leave().expect("leaves");
+    wait_until(
+        Duration::from_secs(30),
+        "the Java connector RUNNING",
+        || {
+            rest_call("GET", &java.url("/connectors/java-source/status"), None).1["connector"]
+                ["state"]
+                == "RUNNING"
+        },
+    );
+    // The Java worker rebalanced after kconnect's member left (a generation after the one it
+    // joined), and kept its connector.
+    let left_at = joined.generation;
+    wait_until(
+        Duration::from_secs(30),
+        "the Java worker's rebalance after the leave",
+        || {
+            java.logs()
+                .split("Joined group at generation ")
+                .skip(1)
+                .filter_map(|rest| rest.split(' ').next()?.parse::<i32>().ok())
+                .any(|generation| generation > left_at)
+        },
+    );
+}
