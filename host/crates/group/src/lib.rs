@@ -4,6 +4,7 @@
 //!
 //! - [`protocol`]: worker metadata and assignments in Connect's encodings (`default`,
 //!   `compatible`, `sessioned`).
+//! - [`assignor`]: the leader's incremental cooperative assignment, with Kafka's semantics.
 //! - [`member`]: one member of the group: find the coordinator, join, sync, heartbeat, leave.
 //! - [`connection`]: one blocking connection to a broker, with Kafka's framing and the API
 //!   versions both sides speak.
@@ -13,6 +14,7 @@
 //!
 //! Not yet: TLS and SASL to the brokers (plaintext only for now).
 
+pub mod assignor;
 pub mod connection;
 pub mod error;
 pub mod member;
