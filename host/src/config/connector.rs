@@ -5,7 +5,7 @@
 use super::files::Properties;
 use super::worker::strip_prefix;
 use crate::error::{Result, WorkerError};
-use kconnect_plugin_api::config::{ConfigDef, ConfigKey, ConfigType, Importance, Validator};
+use kconnect_plugin_api::config::{ConfigDef, ConfigKey, ConfigType, Importance, Validator, Width};
 use kconnect_plugin_api::PluginKind;
 use regex::Regex;
 use std::time::Duration;
@@ -181,6 +181,13 @@ pub fn validate_connector_name(name: &str) -> std::result::Result<(), String> {
 
 /// The keys the worker understands on every connector, for `config/validate` and
 /// `connector-plugins/{p}/config` answers (Kafka lists these before the plugin's own).
+///
+/// Names, types, defaults, importance, groups, positions (`order_in_group`, with Kafka's numbers
+/// even where kconnect leaves a key of Kafka's out), widths and display names are Apache Kafka
+/// Connect 4.3's, checked side by side by `tests/tests/rest_differential.rs`; the documentation
+/// is kconnect's own wording. Keys of features kconnect does not have are left out rather than
+/// accepted and ignored; they and kconnect's own keys are listed in
+/// `tests/rest-corpus/INTENDED_DIFFERENCES.md`.
 pub fn common_config_def(kind: PluginKind) -> ConfigDef {
     let common = "Common";
     let errors = "Error Handling";
@@ -192,6 +199,7 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 "Globally unique name to use for this connector.",
             )
             .group(common, 1)
+            .width(Width::Medium)
             .display_name("Connector name"),
         )
         .define(
@@ -201,6 +209,7 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 "Name or alias of the class for this connector.",
             )
             .group(common, 2)
+            .width(Width::Long)
             .display_name("Connector class"),
         )
         .define(
@@ -215,7 +224,8 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 min: Some(1.0),
                 max: None,
             })
-            .group(common, 3)
+            .group(common, 4)
+            .width(Width::Short)
             .display_name("Tasks max"),
         )
         .define(
@@ -226,7 +236,9 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 "Converter for record keys; the worker's when empty.",
             )
             .importance(Importance::Low)
-            .group(common, 4),
+            .group(common, 6)
+            .width(Width::Short)
+            .display_name("Key converter class"),
         )
         .define(
             ConfigKey::optional(
@@ -236,7 +248,9 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 "Converter for record values; the worker's when empty.",
             )
             .importance(Importance::Low)
-            .group(common, 5),
+            .group(common, 8)
+            .width(Width::Short)
+            .display_name("Value converter class"),
         )
         .define(
             ConfigKey::optional(
@@ -246,7 +260,9 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 "Converter for record headers; the worker's when empty.",
             )
             .importance(Importance::Low)
-            .group(common, 6),
+            .group(common, 10)
+            .width(Width::Short)
+            .display_name("Header converter class"),
         )
         .define(
             ConfigKey::optional(
@@ -256,7 +272,9 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 "Aliases of the transformations to apply, in order.",
             )
             .importance(Importance::Low)
-            .group("Transforms", 1),
+            .group("Transforms", 12)
+            .width(Width::Long)
+            .display_name("Transforms"),
         )
         .define(
             ConfigKey::optional(
@@ -266,7 +284,9 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 "Aliases of the predicates used by the transformations.",
             )
             .importance(Importance::Low)
-            .group("Predicates", 1),
+            .group("Predicates", 13)
+            .width(Width::Long)
+            .display_name("Predicates"),
         )
         .define(
             ConfigKey::optional(
@@ -275,7 +295,9 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 "0",
                 "How long a failed conversion or transformation is retried, in ms: 0 (the default) not at all, -1 without end. A sink task's retriable put is retried until it succeeds whatever this says, unless it is positive.",
             )
-            .group(errors, 1),
+            .group(errors, 1)
+            .width(Width::Medium)
+            .display_name("Retry Timeout for Errors"),
         )
         .define(
             ConfigKey::optional(
@@ -284,7 +306,9 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 "60000",
                 "Longest wait between retries, in ms.",
             )
-            .group(errors, 2),
+            .group(errors, 2)
+            .width(Width::Medium)
+            .display_name("Maximum Delay Between Retries for Errors"),
         )
         .define(
             ConfigKey::optional(
@@ -297,7 +321,9 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 values: vec!["none".into(), "all".into()],
                 case_insensitive: true,
             })
-            .group(errors, 3),
+            .group(errors, 3)
+            .width(Width::Short)
+            .display_name("Error Tolerance"),
         )
         .define(
             ConfigKey::optional(
@@ -306,29 +332,9 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 "false",
                 "Log each error and failed operation.",
             )
-            .group(errors, 4),
-        )
-        .define(
-            ConfigKey::optional(
-                "errors.task.restart.enable",
-                ConfigType::Boolean,
-                "false",
-                "kconnect: restart FAILED tasks automatically, with capped exponential backoff.",
-            )
-            .group(errors, 9),
-        )
-        .define(
-            ConfigKey::optional(
-                "errors.task.restart.backoff.max.ms",
-                ConfigType::Long,
-                "60000",
-                "kconnect: longest wait between automatic restarts of a FAILED task, in ms.",
-            )
-            .validator(Validator::Range {
-                min: Some(1.0),
-                max: None,
-            })
-            .group(errors, 10),
+            .group(errors, 4)
+            .width(Width::Short)
+            .display_name("Log Errors"),
         )
         .define(
             ConfigKey::optional(
@@ -337,7 +343,9 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 "false",
                 "Include the failed record in error logs.",
             )
-            .group(errors, 5),
+            .group(errors, 5)
+            .width(Width::Short)
+            .display_name("Log Error Details"),
         );
     if kind == PluginKind::Sink {
         def = def
@@ -349,7 +357,9 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                     "Topics to consume; give this or topics.regex.",
                 )
                 .importance(Importance::High)
-                .group(common, 4),
+                .group(common, 4)
+                .width(Width::Long)
+                .display_name("Topics"),
             )
             .define(
                 ConfigKey::optional(
@@ -359,7 +369,9 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                     "Regular expression of the topics to consume; give this or topics.",
                 )
                 .importance(Importance::High)
-                .group(common, 4),
+                .group(common, 4)
+                .width(Width::Long)
+                .display_name("Topics regex"),
             )
             .define(
                 ConfigKey::optional(
@@ -368,7 +380,9 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                     "",
                     "Topic that receives records that failed.",
                 )
-                .group(errors, 6),
+                .group(errors, 6)
+                .width(Width::Medium)
+                .display_name("Dead Letter Queue Topic Name"),
             )
             .define(
                 ConfigKey::optional(
@@ -377,7 +391,9 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                     "3",
                     "Replication factor of the dead letter queue topic when it is created.",
                 )
-                .group(errors, 7),
+                .group(errors, 7)
+                .width(Width::Medium)
+                .display_name("Dead Letter Queue Topic Replication Factor"),
             )
             .define(
                 ConfigKey::optional(
@@ -386,10 +402,34 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                     "false",
                     "Add __connect.errors.* headers describing the failure.",
                 )
-                .group(errors, 8),
+                .group(errors, 8)
+                .width(Width::Medium)
+                .display_name("Enable Error Context Headers"),
             );
     }
-    def
+    // kconnect's own keys come after Kafka's, so Kafka's keep their positions.
+    def.define(
+        ConfigKey::optional(
+            "errors.task.restart.enable",
+            ConfigType::Boolean,
+            "false",
+            "kconnect: restart FAILED tasks automatically, with capped exponential backoff.",
+        )
+        .group(errors, 9),
+    )
+    .define(
+        ConfigKey::optional(
+            "errors.task.restart.backoff.max.ms",
+            ConfigType::Long,
+            "60000",
+            "kconnect: longest wait between automatic restarts of a FAILED task, in ms.",
+        )
+        .validator(Validator::Range {
+            min: Some(1.0),
+            max: None,
+        })
+        .group(errors, 10),
+    )
 }
 
 #[cfg(test)]

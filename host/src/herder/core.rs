@@ -20,6 +20,7 @@ use kconnect_herder_api::entities::{
 };
 use kconnect_herder_api::HerderError;
 use kconnect_plugin_api::record::SourceMap;
+use kconnect_plugin_api::PluginKind;
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
@@ -89,8 +90,21 @@ impl HerderCore {
         crate::plugins_listing(&self.worker.registry, connectors_only)
     }
 
+    /// `GET /connector-plugins/{p}/config`. For a connector, as Kafka 4: the plugin's own keys,
+    /// then the common keys of its kind (those `config/validate` lists); for any other plugin,
+    /// its own.
     pub fn plugin_config(&self, plugin: &str) -> Result<Vec<ConfigKeyInfo>, HerderError> {
-        crate::plugin_config(&self.worker, plugin)
+        let own = crate::plugin_config(&self.worker, plugin)?;
+        let connector_kind = self
+            .worker
+            .registry
+            .resolve(plugin, &[PluginKind::Source, PluginKind::Sink], None)
+            .ok()
+            .map(|info| info.kind);
+        Ok(match connector_kind {
+            Some(kind) => with_common_keys(kind, own),
+            None => own,
+        })
     }
 
     /// `task.shutdown.graceful.timeout.ms`.
@@ -334,10 +348,46 @@ pub fn source_offset_changes(
         .collect()
 }
 
+/// A connector plugin's own keys, then the common keys of its `kind` (Kafka 4's order); a
+/// plugin key of the same name as a common one is shown once, as the common key.
+fn with_common_keys(kind: PluginKind, own: Vec<ConfigKeyInfo>) -> Vec<ConfigKeyInfo> {
+    let common: Vec<ConfigKeyInfo> = crate::config::connector::common_config_def(kind)
+        .keys
+        .iter()
+        .map(ConfigKeyInfo::from)
+        .collect();
+    let mut keys: Vec<ConfigKeyInfo> = own
+        .into_iter()
+        .filter(|key| common.iter().all(|c| c.name != key.name))
+        .collect();
+    keys.extend(common);
+    keys
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use kconnect_herder_api::entities::{ConnectorState, ConnectorType};
+
+    #[test]
+    fn a_connectors_config_lists_its_own_keys_then_the_common_keys_of_its_kind() {
+        let own = |name: &str| {
+            ConfigKeyInfo::from(&kconnect_plugin_api::config::ConfigKey::required(
+                name,
+                kconnect_plugin_api::config::ConfigType::String,
+                "doc",
+            ))
+        };
+        let sink = with_common_keys(PluginKind::Sink, vec![own("file"), own("topics")]);
+        let names: Vec<&str> = sink.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names[..4], ["file", "name", "connector.class", "tasks.max"]);
+        assert_eq!(names.iter().filter(|n| **n == "topics").count(), 1);
+        let topics = sink.iter().find(|k| k.name == "topics").unwrap();
+        assert_eq!(topics.group.as_deref(), Some("Common"));
+        let source = with_common_keys(PluginKind::Source, vec![own("topic")]);
+        assert!(source.iter().all(|k| k.name != "topics"));
+        assert_eq!(source.first().map(|k| k.name.as_str()), Some("topic"));
+    }
 
     fn status(connector: State, tasks: &[State]) -> ConnectorStateInfo {
         ConnectorStateInfo {

@@ -267,7 +267,7 @@ pub fn validate(
     }
     Ok(Validated {
         infos: ConfigInfos {
-            name: info.class.clone(),
+            name: result_name(written, &info.class),
             error_count,
             groups,
             configs,
@@ -278,6 +278,16 @@ pub fn validate(
     })
 }
 
+/// The `name` of a validation result: as Kafka, the `connector.class` the request gave (alias
+/// or full name, as written), or the resolved class when the request named none.
+fn result_name(config: &Properties, resolved_class: &str) -> String {
+    config
+        .get("connector.class")
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .unwrap_or(resolved_class)
+        .to_string()
+}
 /// Kafka's 400 message for an invalid connector config.
 pub fn invalid_config_message(infos: &ConfigInfos) -> String {
     let errors: Vec<&str> = infos
@@ -304,4 +314,22 @@ pub fn mask(config: &Properties, password_keys: &BTreeSet<String>) -> Properties
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_result_is_named_after_the_connector_class_as_written() {
+        let class = "org.apache.kafka.connect.file.FileStreamSourceConnector";
+        let config = |value: &str| Properties::from([("connector.class".into(), value.into())]);
+        assert_eq!(
+            result_name(&config("FileStreamSource"), class),
+            "FileStreamSource"
+        );
+        assert_eq!(result_name(&config(class), class), class);
+        assert_eq!(result_name(&config(" "), class), class);
+        assert_eq!(result_name(&Properties::new(), class), class);
+    }
 }

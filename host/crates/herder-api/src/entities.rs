@@ -1,7 +1,9 @@
 //! The JSON bodies of Kafka Connect's REST API, with Kafka's exact field names.
 //!
 //! Invariants kept here so that clients written for Apache Kafka parse our answers:
-//! - field names are Kafka's (`worker_id`, `error_count`, `default_value`, `order`, `class`, ...);
+//! - field names are Kafka's (`worker_id`, `error_count`, `default_value`, `order_in_group`,
+//!   `class`, ...), as Apache Kafka Connect 4.3 writes them (checked side by side in
+//!   `tests/tests/rest_differential.rs`);
 //! - `trace` in a state is omitted when absent or empty (Jackson `NON_EMPTY`);
 //! - `version` in a plugin is omitted when unknown (Kafka hides `undefined`);
 //! - every other optional field is written as `null`, as Jackson does by default.
@@ -201,8 +203,9 @@ pub struct ConfigKeyInfo {
     pub importance: String,
     pub documentation: Option<String>,
     pub group: Option<String>,
-    /// Position within the group; -1 when the key has none.
-    #[serde(rename = "order", alias = "order_in_group")]
+    /// Position within the group; -1 when the key has none. Kafka 4 writes `order_in_group`
+    /// (its record's component name); Kafka 3 wrote `order`, still accepted when reading.
+    #[serde(rename = "order_in_group", alias = "order")]
     pub order_in_group: i32,
     /// `NONE`, `SHORT`, `MEDIUM` or `LONG`.
     pub width: String,
@@ -538,7 +541,7 @@ mod tests {
     }
 
     #[test]
-    fn config_key_info_writes_order_and_reads_order_in_group() {
+    fn config_key_info_writes_order_in_group_and_reads_order() {
         let key = ConfigKeyInfo {
             name: "k".into(),
             config_type: "STRING".into(),
@@ -553,17 +556,18 @@ mod tests {
             dependents: vec![],
         };
         let written = serde_json::to_value(&key).unwrap();
-        assert_eq!(written["order"], -1);
+        assert_eq!(written["order_in_group"], -1);
+        assert!(written.get("order").is_none());
         assert!(written["default_value"].is_null());
-        let mut kafka_style = written.clone();
-        let order = kafka_style
+        let mut kafka_3_style = written.clone();
+        let order = kafka_3_style
             .as_object_mut()
             .unwrap()
-            .remove("order")
+            .remove("order_in_group")
             .unwrap();
-        kafka_style["order_in_group"] = order;
+        kafka_3_style["order"] = order;
         assert_eq!(
-            serde_json::from_value::<ConfigKeyInfo>(kafka_style).unwrap(),
+            serde_json::from_value::<ConfigKeyInfo>(kafka_3_style).unwrap(),
             key
         );
     }
