@@ -10,10 +10,11 @@
 //! `task.shutdown.graceful.timeout.ms`, flushes offsets, and leaves the group so the others take
 //! over at once.
 
-use crate::config::distributed::{DistributedConfig, InternalTopic};
+use crate::config::distributed::{DistributedConfig, InternalTopic, Membership};
 use crate::config::providers::ConfigProviders;
 use crate::config::{read_properties, WorkerConfig};
 use crate::error::{Result, WorkerError};
+use crate::herder::distributed::group::GroupSettings;
 use crate::herder::distributed::membership::{Heartbeat, Liveness};
 use crate::herder::distributed::{Cluster, DistributedHerder};
 use crate::herder::LoggerControl;
@@ -24,6 +25,7 @@ use crate::startup::{self, Connections};
 use crate::worker::metrics::WorkerMetrics;
 use crate::worker::offsets::{OffsetStore, TopicOffsetStore};
 use crate::worker::WorkerContext;
+use kconnect_group::MemberConfig;
 use kconnect_loader::{PluginRegistry, PluginWatcher};
 use kconnect_rest::RestServer;
 use std::path::PathBuf;
@@ -38,7 +40,8 @@ const WORKER_TOPIC_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Distributed {
     pub herder: Arc<DistributedHerder>,
     pub rest: RestServer,
-    liveness: Liveness,
+    /// The heartbeats, with `kconnect.membership=heartbeats`.
+    liveness: Option<Liveness>,
     _embedded: Option<Arc<EmbeddedBroker>>,
     plugin_watcher: Option<PluginWatcher>,
 }
@@ -162,30 +165,70 @@ impl Distributed {
             startup::fetch_cluster_id(admin.clone(), move |id| herder.core().set_cluster_id(id));
         }
 
-        let heartbeat = Heartbeat {
-            worker_id: id.clone(),
-            url: format!("{}/", rest.advertised_url()),
-            group_id: cluster.config.group_id.clone(),
+        let liveness = match cluster.config.membership {
+            Membership::Group => {
+                if clients.security_protocol() != "PLAINTEXT" {
+                    return Err(WorkerError::key(
+                        "security.protocol",
+                        format!(
+                            "{}: kconnect's group membership speaks PLAINTEXT only so far; set kconnect.membership=heartbeats to run this worker over TLS or SASL",
+                            clients.security_protocol()
+                        ),
+                    ));
+                }
+                let settings = GroupSettings {
+                    member: MemberConfig {
+                        bootstrap: clients
+                            .bootstrap()
+                            .split(',')
+                            .map(|b| b.trim().to_string())
+                            .filter(|b| !b.is_empty())
+                            .collect(),
+                        group_id: cluster.config.group_id.clone(),
+                        session_timeout: cluster.config.session_timeout,
+                        rebalance_timeout: cluster.config.rebalance_timeout,
+                        client_id: format!("connect-{id}"),
+                    },
+                    protocol: cluster.config.connect_protocol,
+                    url: format!("{}/", rest.advertised_url().trim_end_matches('/')),
+                    heartbeat_interval: cluster.config.heartbeat_interval,
+                    max_delay: cluster.config.scheduled_rebalance_max_delay,
+                    graceful: worker.config.task_shutdown_graceful_timeout,
+                };
+                herder
+                    .join_group(settings)
+                    .map_err(|e| WorkerError::thread("the group member", e))?;
+                None
+            }
+            Membership::Heartbeats => {
+                let heartbeat = Heartbeat {
+                    worker_id: id.clone(),
+                    url: format!("{}/", rest.advertised_url()),
+                    group_id: cluster.config.group_id.clone(),
+                };
+                let beating = (
+                    cluster.writer.clone(),
+                    cluster.config.status_topic.name.clone(),
+                );
+                let interval = cluster.config.heartbeat_interval;
+                Some(
+                    tokio::task::spawn_blocking(move || {
+                        Liveness::start(beating.0, &beating.1, heartbeat, interval)
+                    })
+                    .await
+                    .map_err(|source| WorkerError::Job {
+                        what: "starting the heartbeats",
+                        source,
+                    })??,
+                )
+            }
         };
-        let beating = (
-            cluster.writer.clone(),
-            cluster.config.status_topic.name.clone(),
-        );
-        let interval = cluster.config.heartbeat_interval;
-        let liveness = tokio::task::spawn_blocking(move || {
-            Liveness::start(beating.0, &beating.1, heartbeat, interval)
-        })
-        .await
-        .map_err(|source| WorkerError::Job {
-            what: "starting the heartbeats",
-            source,
-        })??;
         let deadline = Instant::now() + cluster.config.rebalance_timeout;
         while !herder.has_joined() {
             if Instant::now() > deadline {
                 return Err(WorkerError::Cluster(format!(
-                    "could not read this worker's heartbeat back from {} within rebalance.timeout.ms",
-                    cluster.config.status_topic.name
+                    "could not join group {} within rebalance.timeout.ms",
+                    cluster.config.group_id
                 )));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -218,8 +261,15 @@ impl Distributed {
     pub async fn stop(mut self) {
         drop(self.plugin_watcher.take());
         self.herder.shutdown().await;
-        let mut liveness = self.liveness;
-        let _ = tokio::task::spawn_blocking(move || liveness.leave()).await;
+        let herder = self.herder.clone();
+        let liveness = self.liveness.take();
+        let _ = tokio::task::spawn_blocking(move || {
+            herder.leave_group();
+            if let Some(mut liveness) = liveness {
+                liveness.leave();
+            }
+        })
+        .await;
         self.rest.stop().await;
     }
 }

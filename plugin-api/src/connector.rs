@@ -31,6 +31,12 @@ pub trait PluginClass {
 
 /// What source and sink connectors share.
 pub trait Connector: PluginClass + Default + Send + 'static {
+    /// The Java class that runs this connector's tasks on an Apache Kafka Connect worker,
+    /// written as `task.class` into every task config (a Java worker of the same group needs it
+    /// to run a task whose config a kconnect worker wrote). Empty: the class name with its
+    /// `Connector` suffix replaced by `Task`, as Kafka's own connectors name them.
+    const TASK_CLASS: &'static str = "";
+
     /// The settings the connector understands.
     fn config_def(&self) -> ConfigDef;
 

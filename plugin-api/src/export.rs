@@ -307,6 +307,19 @@ fn class_manifest<P: crate::connector::PluginClass>(
         aliases: P::ALIASES.iter().map(|a| a.to_string()).collect(),
         doc: P::DOC.to_string(),
         capabilities,
+        task_class: None,
+    }
+}
+
+/// A connector's manifest, with its Java task class when it declares one.
+fn connector_manifest<C: crate::connector::Connector>(
+    kind: PluginKind,
+    plugin_version: &str,
+    capabilities: Vec<String>,
+) -> ClassManifest {
+    ClassManifest {
+        task_class: (!C::TASK_CLASS.is_empty()).then(|| C::TASK_CLASS.to_string()),
+        ..class_manifest::<C>(kind, plugin_version, capabilities)
     }
 }
 
@@ -326,7 +339,7 @@ impl Registry {
             Vec::new()
         };
         self.entries.push(Entry {
-            manifest: class_manifest::<C>(PluginKind::Source, self.version, capabilities),
+            manifest: connector_manifest::<C>(PluginKind::Source, self.version, capabilities),
             object: Factory::Connector(|| {
                 FfiConnector_TO::from_value(ConnectorAdapter(C::default()), TD_Opaque)
             }),
@@ -338,7 +351,7 @@ impl Registry {
 
     pub fn sink_connector<C: SinkConnector>(&mut self) {
         self.entries.push(Entry {
-            manifest: class_manifest::<C>(PluginKind::Sink, self.version, Vec::new()),
+            manifest: connector_manifest::<C>(PluginKind::Sink, self.version, Vec::new()),
             object: Factory::Connector(|| {
                 FfiConnector_TO::from_value(ConnectorAdapter(C::default()), TD_Opaque)
             }),

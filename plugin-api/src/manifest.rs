@@ -53,6 +53,29 @@ pub struct ClassManifest {
     /// Optional behaviours the worker may rely on, e.g. `commit_record`.
     #[serde(default)]
     pub capabilities: Vec<String>,
+    /// Connectors: the Java task class of `task.class` ([`crate::Connector::TASK_CLASS`]);
+    /// absent (plugins built before it existed) or empty: derived from `class`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_class: Option<String>,
+}
+
+impl ClassManifest {
+    /// `task.class` for this connector's task configs.
+    pub fn java_task_class(&self) -> String {
+        java_task_class(&self.class, self.task_class.as_deref())
+    }
+}
+
+/// `task.class`: the declared task class, else the connector class with `Connector` replaced
+/// by `Task` (`…FileStreamSinkConnector` → `…FileStreamSinkTask`), else the class + `Task`.
+pub fn java_task_class(connector_class: &str, declared: Option<&str>) -> String {
+    if let Some(declared) = declared.filter(|d| !d.trim().is_empty()) {
+        return declared.trim().to_string();
+    }
+    match connector_class.strip_suffix("Connector") {
+        Some(base) => format!("{base}Task"),
+        None => format!("{connector_class}Task"),
+    }
 }
 
 /// Capability: the source task wants `commit_record` for every acknowledged record.
@@ -79,6 +102,25 @@ impl PluginManifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_java_task_class_is_declared_or_derived_from_the_connector_class() {
+        assert_eq!(
+            java_task_class(
+                "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                None
+            ),
+            "org.apache.kafka.connect.file.FileStreamSinkTask"
+        );
+        assert_eq!(
+            java_task_class(
+                "io.debezium.connector.postgresql.PostgresConnector",
+                Some("io.debezium.connector.postgresql.PostgresConnectorTask")
+            ),
+            "io.debezium.connector.postgresql.PostgresConnectorTask"
+        );
+        assert_eq!(java_task_class("x.Odd", Some(" ")), "x.OddTask");
+    }
     use proptest::prelude::*;
 
     fn kind() -> impl Strategy<Value = PluginKind> {
@@ -107,6 +149,7 @@ mod tests {
                 aliases,
                 doc,
                 capabilities: Vec::new(),
+                task_class: None,
             });
         (
             "[0-9.]{1,8}",

@@ -339,3 +339,198 @@ fn a_kconnect_member_joins_a_java_workers_group_and_gets_its_assignment_from_the
         },
     );
 }
+
+/// One group, a Java worker and a kconnect worker, the first started leading: the connectors
+/// created through the follower's REST API (forwarded to the leader by a Java follower,
+/// written directly by a kconnect one) are spread over both, each runs where the leader put it,
+/// both REST APIs tell the same statuses, and data flows through every one of them.
+fn a_java_and_a_kconnect_worker_share_the_work_of_one_group(java_leads: bool) {
+    const SINKS: usize = 4;
+    const LINES: usize = 200;
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let group = if java_leads {
+        "mixed-java-leads"
+    } else {
+        "mixed-kconnect-leads"
+    };
+    let start_java = || {
+        JavaConnect::distributed(
+            dir.path(),
+            &broker.bootstrap(),
+            group,
+            1,
+            "scheduled.rebalance.max.delay.ms=0\n",
+        )
+    };
+    let home = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = distributed_worker_properties(
+        home.path(),
+        &broker.bootstrap(),
+        group,
+        port,
+        "scheduled.rebalance.max.delay.ms=0\n",
+    );
+    let start_kconnect = || {
+        let mut worker = Worker::distributed(home.path(), &config, port);
+        worker.wait_ready();
+        worker
+    };
+    let (java, kconnect) = if java_leads {
+        let java = start_java();
+        (java, start_kconnect())
+    } else {
+        let kconnect = start_kconnect();
+        // Alone in the group, its first generation makes it the leader.
+        wait_until(
+            Duration::from_secs(30),
+            "kconnect's first generation",
+            || {
+                kconnect
+                    .logs()
+                    .contains(&format!("group {group}: generation "))
+            },
+        );
+        (start_java(), kconnect)
+    };
+    let kconnect_id = format!("127.0.0.1:{port}");
+    let java_id = format!("127.0.0.1:{}", java.rest_port);
+    // Requests go to the follower: the Java one forwards them to its leader.
+    let follower_url = |path: &str| {
+        if java_leads {
+            kconnect.url(path)
+        } else {
+            java.url(path)
+        }
+    };
+
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "").unwrap();
+    let mut connectors = vec![(
+        "mixed-source".to_string(),
+        json!({
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+            "file": input.display().to_string(),
+            "topic": "mixed-lines",
+        }),
+    )];
+    let outputs: Vec<PathBuf> = (0..SINKS)
+        .map(|i| dir.path().join(format!("out-{i}.txt")))
+        .collect();
+    for (i, output) in outputs.iter().enumerate() {
+        connectors.push((
+            format!("mixed-sink-{i}"),
+            json!({
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                "file": output.display().to_string(),
+                "topics": "mixed-lines",
+            }),
+        ));
+    }
+    for (name, config) in &connectors {
+        // A Java follower that just joined answers 409 until its first assignment.
+        let mut answer = (0, serde_json::Value::Null);
+        wait_until(Duration::from_secs(60), &format!("{name} created"), || {
+            answer = rest_call(
+                "POST",
+                &follower_url("/connectors"),
+                Some(json!({"name": name, "config": config})),
+            );
+            answer.0 != 409
+        });
+        assert_eq!(answer.0, 201, "{name}: {}", answer.1);
+    }
+
+    // Every connector and task RUNNING, on one of the two workers; both kinds busy.
+    let statuses = |base: &dyn Fn(&str) -> String| -> Option<Vec<(String, String)>> {
+        let mut placed = Vec::new();
+        for (name, _) in &connectors {
+            let (code, status) =
+                rest_call("GET", &base(&format!("/connectors/{name}/status")), None);
+            if code != 200 || status["connector"]["state"] != "RUNNING" {
+                return None;
+            }
+            placed.push((
+                name.clone(),
+                status["connector"]["worker_id"].as_str()?.to_string(),
+            ));
+            let tasks = status["tasks"].as_array()?;
+            if tasks.is_empty() || tasks.iter().any(|t| t["state"] != "RUNNING") {
+                return None;
+            }
+            for task in tasks {
+                placed.push((
+                    format!("{name}-{}", task["id"]),
+                    task["worker_id"].as_str()?.to_string(),
+                ));
+            }
+        }
+        Some(placed)
+    };
+    let java_url = |path: &str| java.url(path);
+    let kconnect_url = |path: &str| kconnect.url(path);
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let placed = loop {
+        let placed = statuses(&java_url);
+        let both = placed.as_ref().is_some_and(|p| {
+            p.iter().any(|(_, w)| *w == kconnect_id) && p.iter().any(|(_, w)| *w == java_id)
+        });
+        if both {
+            break placed.unwrap();
+        }
+        if std::time::Instant::now() > deadline {
+            let now: Vec<serde_json::Value> = connectors
+                .iter()
+                .map(|(name, _)| {
+                    rest_call(
+                        "GET",
+                        &java.url(&format!("/connectors/{name}/status")),
+                        None,
+                    )
+                    .1
+                })
+                .collect();
+            let java_logs = java.logs();
+            let java_tail: Vec<&str> = java_logs.lines().rev().take(80).collect();
+            panic!(
+                "not every unit RUNNING on both workers after 90 s: {now:#?}\n----- kconnect -----\n{}\n----- Java (tail, newest first) -----\n{}",
+                kconnect.logs(),
+                java_tail.join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    eprintln!("placement: {placed:?}");
+    assert!(
+        placed
+            .iter()
+            .all(|(_, w)| *w == kconnect_id || *w == java_id),
+        "{placed:?}"
+    );
+    wait_until(
+        Duration::from_secs(30),
+        "kconnect's REST tells the same",
+        || statuses(&kconnect_url).as_ref() == Some(&placed),
+    );
+
+    let lines: Vec<String> = (0..LINES).map(|i| format!("mixed line {i:04}")).collect();
+    append_lines(&input, &lines);
+    for output in &outputs {
+        wait_until(
+            Duration::from_secs(60),
+            &format!("every line in {}", output.display()),
+            || read_lines(output) == lines,
+        );
+    }
+}
+
+#[test]
+fn a_java_leader_and_a_kconnect_worker_share_the_work_of_one_group() {
+    a_java_and_a_kconnect_worker_share_the_work_of_one_group(true);
+}
+
+#[test]
+fn a_kconnect_leader_and_a_java_worker_share_the_work_of_one_group() {
+    a_java_and_a_kconnect_worker_share_the_work_of_one_group(false);
+}

@@ -101,6 +101,11 @@ values = [0, 1]
 [dictionaries.doomed]
 values = ["doomed-source"]
 
+# The internal inter-worker request: a standalone worker answers 500, as Kafka's does.
+[[operations]]
+include-name = "POST /connectors/{{connector}}/tasks"
+enabled = false
+
 [[operations]]
 include-name = "DELETE /connectors/{{connector}}"
 parameters = {{ "path.connector" = {{ dictionary = "doomed", probability = 0.5 }} }}

@@ -2,6 +2,7 @@
 
 use super::Properties;
 use crate::error::{Result, WorkerError};
+use kconnect_group::Subprotocol;
 use std::time::Duration;
 
 /// One of the worker's own topics and the layout it is created with when missing.
@@ -27,6 +28,51 @@ pub struct DistributedConfig {
     /// How long a worker waits to join at start.
     pub rebalance_timeout: Duration,
     pub scheduled_rebalance_max_delay: Duration,
+    /// `connect.protocol`: the most recent Connect subprotocol this worker offers.
+    pub connect_protocol: Subprotocol,
+    /// How workers find each other (`kconnect.membership`).
+    pub membership: Membership,
+}
+
+/// `kconnect.membership`: how the workers of a group find each other and who leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Membership {
+    /// Kafka's group coordinator with Kafka Connect's protocol (the default): kconnect and
+    /// Java workers can share the group.
+    Group,
+    /// Heartbeat records in the status topic: for brokers whose group coordinator does not
+    /// start new generations when a member's session expires (kconnect workers only).
+    Heartbeats,
+}
+
+/// Kafka's `connect.protocol` (default `sessioned`). kconnect does not sign internal requests
+/// yet (KIP-507), so it offers `compatible` at most: a group with Java workers settles on it.
+fn connect_protocol(raw: &Properties) -> Result<Subprotocol> {
+    let value = raw
+        .get("connect.protocol")
+        .map_or("sessioned", |v| v.as_str());
+    let protocol = Subprotocol::from_config(value).ok_or_else(|| {
+        WorkerError::key(
+            "connect.protocol",
+            format!("Invalid value {value} for configuration connect.protocol: String must be one of: eager, compatible, sessioned"),
+        )
+    })?;
+    Ok(protocol.min(Subprotocol::Compatible))
+}
+
+fn membership(raw: &Properties) -> Result<Membership> {
+    match raw
+        .get("kconnect.membership")
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("group") => Ok(Membership::Group),
+        Some("heartbeats") => Ok(Membership::Heartbeats),
+        Some(other) => Err(WorkerError::key(
+            "kconnect.membership",
+            format!("\"{other}\" is not one of: group, heartbeats"),
+        )),
+    }
 }
 
 fn required(raw: &Properties, key: &str) -> Result<String> {
@@ -150,6 +196,8 @@ impl DistributedConfig {
                 "scheduled.rebalance.max.delay.ms",
                 300_000,
             )?,
+            connect_protocol: connect_protocol(raw)?,
+            membership: membership(raw)?,
         })
     }
 }

@@ -85,6 +85,19 @@ pub fn target_name(target: TargetState) -> &'static str {
     }
 }
 
+/// Adds what Kafka's worker adds to every task config a connector gives (`Worker
+/// .connectorTaskConfigs`): `task.class`, and a sink's `topics` / `topics.regex` — a Java worker
+/// of the same group runs a task from these configs.
+fn with_worker_keys(mut task: Properties, raw: &Properties, task_class: &str) -> Properties {
+    task.insert("task.class".to_string(), task_class.to_string());
+    for key in ["topics", "topics.regex"] {
+        if let Some(value) = raw.get(key) {
+            task.insert(key.to_string(), value.clone());
+        }
+    }
+    task
+}
+
 /// Puts placeholders back into a task config the connector built from resolved values, so that
 /// secrets never reach stored or listed task configs (Kafka's `reverseTransform`).
 fn unresolve(mut task: Properties, raw: &Properties, resolved: &Properties) -> Properties {
@@ -185,6 +198,7 @@ pub async fn start_connector(
             .task_configs(config.tasks_max)?
             .into_iter()
             .map(|task| unresolve(task, &config.raw, &resolved))
+            .map(|task| with_worker_keys(task, &config.raw, &info.task_class))
             .collect();
         Ok::<_, WorkerError>((handle, task_configs, info))
     })
@@ -211,12 +225,13 @@ pub async fn start_connector(
 pub async fn regenerate_task_configs(
     worker: &Arc<WorkerContext>,
     config: &Arc<ConnectorConfig>,
-    handle: &Arc<Mutex<ConnectorHandle>>,
+    started: &StartedConnector,
     timeout: Duration,
 ) -> Result<Vec<Properties>, HerderError> {
     let worker = worker.clone();
     let config = config.clone();
-    let handle = handle.clone();
+    let handle = started.handle.clone();
+    let task_class = started.class.task_class.clone();
     blocking(timeout, "task configs", move || {
         let resolved = worker.providers.resolve(&config.raw)?;
         let configs = handle
@@ -227,6 +242,7 @@ pub async fn regenerate_task_configs(
             configs
                 .into_iter()
                 .map(|task| unresolve(task, &config.raw, &resolved))
+                .map(|task| with_worker_keys(task, &config.raw, &task_class))
                 .collect(),
         )
     })

@@ -124,6 +124,18 @@ impl ClientSettings {
     }
 
     /// A producer for a source task (or a DLQ): acks from all replicas, ordered retries.
+    /// `bootstrap.servers` as the clients use it (the embedded broker's address included).
+    pub fn bootstrap(&self) -> &str {
+        &self.bootstrap
+    }
+
+    /// The worker's `security.protocol` (PLAINTEXT when unset).
+    pub fn security_protocol(&self) -> String {
+        self.shared
+            .get("security.protocol")
+            .map_or("PLAINTEXT".to_string(), |p| p.trim().to_ascii_uppercase())
+    }
+
     pub fn producer(&self, overrides: &Properties, client_id: &str) -> Result<ClientConfig> {
         self.build(
             &[

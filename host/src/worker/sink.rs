@@ -285,6 +285,67 @@ fn max_poll_records(env: &TaskEnv) -> usize {
         .unwrap_or(500)
 }
 
+/// The task's consumer, in group `connect-<connector>`, subscribed.
+fn subscribed_consumer(
+    env: &TaskEnv,
+    shared: &Arc<Mutex<Shared>>,
+    subscription: &Subscription,
+) -> Result<BaseConsumer<RebalanceContext>> {
+    let connector = &env.connector;
+    let overrides = crate::kafka::ClientSettings::connector_overrides(&connector.raw, "consumer");
+    let group = connector.sink_group_id();
+    let mut consumer_config = env.worker.clients.consumer(
+        &overrides,
+        &group,
+        &format!("connector-consumer-{}", env.name()),
+    )?;
+    // Static membership: a task restarted after a crash takes its own place in the group at
+    // once, instead of waiting for its dead predecessor's session to expire.
+    if consumer_config.get("group.instance.id").is_none() {
+        consumer_config.set("group.instance.id", format!("{group}-{}", env.task_id));
+    }
+    let consumer: BaseConsumer<RebalanceContext> =
+        consumer_config.create_with_context(RebalanceContext {
+            shared: shared.clone(),
+        })?;
+    match subscription {
+        Subscription::Topics(topics) => {
+            let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+            consumer.subscribe(&topics)?;
+        }
+        // librdkafka treats a subscription starting with ^ as a regular expression.
+        Subscription::Pattern(pattern) => {
+            consumer.subscribe(&[&format!("^{}", pattern.trim_start_matches('^'))])?
+        }
+    }
+    Ok(consumer)
+}
+
+/// Replaces a consumer that hit a fatal error (librdkafka fences a static member whose
+/// coordinator moved with FENCED_INSTANCE_ID, and such a consumer never consumes again): its
+/// partitions are closed on the task without a commit (none can succeed), and a new consumer
+/// takes its place in the group. Records after the last commit come again: at least once.
+fn replace_fatal_consumer(
+    env: &TaskEnv,
+    shared: &Arc<Mutex<Shared>>,
+    subscription: &Subscription,
+    consumer: BaseConsumer<RebalanceContext>,
+) -> Result<BaseConsumer<RebalanceContext>> {
+    {
+        let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
+        let assigned = guard.progress.assigned();
+        guard.progress.revoke(&assigned);
+        if let Err(e) = guard.task.close(&assigned) {
+            guard.failure.get_or_insert(e);
+        }
+        // The old consumer's last callbacks must not reach the task.
+        guard.stopped = true;
+    }
+    drop(consumer);
+    shared.lock().unwrap_or_else(|e| e.into_inner()).stopped = false;
+    subscribed_consumer(env, shared, subscription)
+}
+
 fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
     let worker = &env.worker;
     let connector = &env.connector;
@@ -307,33 +368,7 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
         stopped: false,
         errors: ErrorHandler::new(env)?,
     }));
-    let overrides = crate::kafka::ClientSettings::connector_overrides(&connector.raw, "consumer");
-    let group = connector.sink_group_id();
-    let mut consumer_config = worker.clients.consumer(
-        &overrides,
-        &group,
-        &format!("connector-consumer-{}", env.name()),
-    )?;
-    // Static membership: a task restarted after a crash takes its own place in the group at
-    // once, instead of waiting for its dead predecessor's session to expire (and, on some
-    // brokers, for a rebalance that never settles).
-    if consumer_config.get("group.instance.id").is_none() {
-        consumer_config.set("group.instance.id", format!("{group}-{}", env.task_id));
-    }
-    let consumer: BaseConsumer<RebalanceContext> =
-        consumer_config.create_with_context(RebalanceContext {
-            shared: shared.clone(),
-        })?;
-    match &subscription {
-        Subscription::Topics(topics) => {
-            let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-            consumer.subscribe(&topics)?;
-        }
-        // librdkafka treats a subscription starting with ^ as a regular expression.
-        Subscription::Pattern(pattern) => {
-            consumer.subscribe(&[&format!("^{}", pattern.trim_start_matches('^'))])?
-        }
-    }
+    let mut consumer = subscribed_consumer(env, &shared, &subscription)?;
     env.status.set(State::Running);
     log::info!("sink task {} started", env.name());
 
@@ -414,6 +449,25 @@ fn run_inner(env: &TaskEnv, mut task: SinkTaskHandle) -> Result<()> {
         }
         if let Some(failure) = failed {
             break Err(failure);
+        }
+        if let Some((code, reason)) = consumer.client().fatal_error() {
+            log::warn!(
+                "sink task {}: the consumer hit a fatal error ({code:?}: {reason}); replacing it, records after the last commit come again",
+                env.name()
+            );
+            consumer = match replace_fatal_consumer(env, &shared, &subscription, consumer) {
+                Ok(consumer) => consumer,
+                Err(e) => {
+                    // No consumer left to close: the task stops here, its partitions closed.
+                    let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
+                    guard.stopped = true;
+                    let _ = guard.task.stop();
+                    return Err(e);
+                }
+            };
+            // A paused task pauses its new consumer's partitions once they are assigned.
+            paused = false;
+            continue;
         }
         if last_commit.elapsed() >= flush_interval || commit_requested.swap(false, Ordering::AcqRel)
         {

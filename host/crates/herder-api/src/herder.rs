@@ -35,6 +35,10 @@ pub enum HerderError {
     /// The operation did not complete in time.
     #[error("{0}")]
     TimedOut(String),
+    /// The operation does not exist in this worker's mode (e.g. an internal inter-worker
+    /// request sent to a standalone worker).
+    #[error("{0}")]
+    Unsupported(String),
     /// Anything else: a failure inside the worker.
     #[error("{0}")]
     Internal(String),
@@ -133,6 +137,20 @@ pub trait Herder: Send + Sync + 'static {
     async fn active_topics(&self, name: &str) -> Result<Vec<String>, HerderError>;
     /// `Disabled(...)` when tracking or `topic.tracking.allow.reset` is off.
     async fn reset_active_topics(&self, name: &str) -> Result<(), HerderError>;
+    /// `POST /connectors/{c}/tasks`, the internal request by which a follower running a
+    /// connector hands its generated task configs to the leader, which writes them. Only a
+    /// distributed worker serves it; the default answers as Kafka's standalone worker does.
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<BTreeMap<String, String>>,
+    ) -> Result<(), HerderError> {
+        let _ = (name, configs);
+        Err(HerderError::Unsupported(
+            "Kafka Connect in standalone mode does not support externally setting task configurations."
+                .to_string(),
+        ))
+    }
     /// All plugins, or only source and sink connectors.
     async fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo>;
     /// The config definition of a plugin given by class name or alias.

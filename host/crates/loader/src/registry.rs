@@ -86,6 +86,8 @@ pub struct PluginClassInfo {
     pub aliases: Vec<String>,
     pub doc: String,
     pub capabilities: Vec<String>,
+    /// Connectors: the Java task class written as `task.class` into task configs.
+    pub task_class: String,
     /// The plugin (crate) that exports the class, and its version.
     pub plugin_name: String,
     pub plugin_version: String,
@@ -602,6 +604,7 @@ impl PluginRegistry {
                     aliases: class_aliases(&class.class, class.kind, &class.aliases),
                     doc: class.doc.clone(),
                     capabilities: class.capabilities.clone(),
+                    task_class: class.java_task_class(),
                     plugin_name: manifest.name.clone(),
                     plugin_version: manifest.version.clone(),
                     file: file.clone(),
@@ -918,6 +921,7 @@ mod tests {
             aliases: class_aliases(class, kind, &[]),
             doc: String::new(),
             capabilities: Vec::new(),
+            task_class: kconnect_plugin_api::manifest::java_task_class(class, None),
             plugin_name: "test".to_string(),
             plugin_version: version.to_string(),
             file: PathBuf::from(file),

@@ -89,7 +89,7 @@ pub fn status_of(error: &HerderError) -> u16 {
         HerderError::Conflict(_) | HerderError::Rebalancing => 409,
         HerderError::Invalid(_) => 400,
         HerderError::Disabled(_) => 403,
-        HerderError::TimedOut(_) | HerderError::Internal(_) => 500,
+        HerderError::TimedOut(_) | HerderError::Unsupported(_) | HerderError::Internal(_) => 500,
     }
 }
 

@@ -25,8 +25,9 @@
 //! authentication as Kafka's `BasicAuthSecurityRestExtension` ([`auth`]); KIP-495
 //! `admin.listeners`; CORS as Kafka's Jetty filter ([`cors`]).
 //!
-//! Not served: Kafka's internal inter-worker endpoints (`POST /connectors/{c}/tasks`,
-//! `PUT /connectors/{c}/fence`), the deprecated `GET /connectors/{c}/tasks-config` (gone in
+//! Internal inter-worker endpoints: `POST /connectors/{c}/tasks` (a follower's task configs
+//! for the leader to write) is served, unsigned as under Kafka's `compatible` subprotocol;
+//! `PUT /connectors/{c}/fence` (exactly-once sources) is not. Not served either: the deprecated `GET /connectors/{c}/tasks-config` (gone in
 //! Kafka 4.0), and REST extensions other than basic authentication.
 
 // The contract this crate serves, under the names its modules use.

@@ -184,6 +184,12 @@ pub static ROUTES: &[RouteSpec] = &[
         attach: |route| route.to(task_configs),
     },
     RouteSpec {
+        method: HttpMethod::Post,
+        path: "/connectors/{connector}/tasks",
+        summary: "Internal: a follower hands a connector's task configs to the leader",
+        attach: |route| route.to(put_task_configs),
+    },
+    RouteSpec {
         method: HttpMethod::Get,
         path: "/connectors/{connector}/tasks/{task}/status",
         summary: "One task's state",
@@ -580,6 +586,17 @@ async fn stop_connector(state: Data<AppState>, name: Path<String>) -> Answer {
 async fn task_configs(state: Data<AppState>, name: Path<String>) -> Answer {
     let tasks = state.run(state.herder.task_configs(&name)).await?;
     Ok(json(StatusCode::OK, &tasks))
+}
+
+async fn put_task_configs(
+    state: Data<AppState>,
+    name: Path<String>,
+    body: Json<Vec<BTreeMap<String, String>>>,
+) -> Answer {
+    state
+        .run(state.herder.put_task_configs(&name, body.into_inner()))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 async fn task_status(state: Data<AppState>, path: Path<(String, String)>) -> Answer {

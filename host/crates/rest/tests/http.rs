@@ -693,7 +693,7 @@ async fn plugins_are_filtered_to_connectors_by_default() {
         .await
         .json();
     assert_eq!(keys[0]["name"], "file");
-    assert_eq!(keys[0]["order"], -1);
+    assert_eq!(keys[0]["order_in_group"], -1);
     assert!(keys[0]["default_value"].is_null());
     server
         .get("/connector-plugins/Nope/config")
@@ -801,6 +801,7 @@ async fn herder_errors_map_to_kafka_status_codes() {
         (HerderError::Disabled("no".into()), 403),
         (HerderError::Invalid("bad".into()), 400),
         (HerderError::TimedOut("Request timed out".into()), 500),
+        (HerderError::Unsupported("not here".into()), 500),
         (HerderError::Internal("broken".into()), 500),
     ];
     for (error, status) in cases {

@@ -35,7 +35,7 @@ pub enum Restart {
 }
 
 /// What the config topic says, as of the last record read.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ConfigState {
     pub connectors: BTreeMap<String, Properties>,
     /// Absent: RUNNING.
@@ -49,6 +49,25 @@ pub struct ConfigState {
     /// latest few only.
     pub restarts: Vec<(u64, Restart)>,
     restart_count: u64,
+    /// The offset after the last record read (Kafka's `ClusterConfigState.offset`); -1 before
+    /// any. Members of the group compare it: an assignment is made at an offset every member
+    /// reads up to before it acts on it.
+    pub offset: i64,
+}
+
+impl Default for ConfigState {
+    fn default() -> ConfigState {
+        ConfigState {
+            connectors: BTreeMap::new(),
+            targets: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            uncommitted: BTreeMap::new(),
+            assignment: Assignment::default(),
+            restarts: Vec::new(),
+            restart_count: 0,
+            offset: -1,
+        }
+    }
 }
 
 const KEPT_RESTARTS: usize = 256;

@@ -1,8 +1,12 @@
 //! The distributed herder: workers sharing one `group.id` run the connectors and tasks between
 //! them, with Kafka as the only coordinator.
 //!
-//! - [`membership`]: who is alive and who leads, from heartbeats in the status topic.
-//! - [`assignment`]: the leader's incremental, balanced placement of connectors and tasks.
+//! - [`group`]: membership of the group on Kafka's group coordinator, with Kafka Connect's
+//!   protocol and Kafka's incremental cooperative assignment (the default): what each worker
+//!   runs comes from the group's assignment.
+//! - [`membership`] and [`assignment`]: the fallback (`kconnect.membership=heartbeats`) for
+//!   brokers without a working group coordinator: heartbeats in the status topic, and the
+//!   leader's placement written to the config topic.
 //! - [`config_log`]: the config topic's records (Kafka Connect's format) and the state they build.
 //! - [`status_log`]: the status topic.
 //! - [`pass_plan`]: what one pass stops and starts on this worker (pure, unit-tested).
@@ -20,13 +24,14 @@
 
 pub mod assignment;
 pub mod config_log;
+pub mod group;
 pub mod membership;
 pub mod pass_plan;
 mod reconcile;
 mod rest;
 pub mod status_log;
 
-use crate::config::distributed::DistributedConfig;
+use crate::config::distributed::{DistributedConfig, Membership};
 use crate::config::Properties;
 use crate::error::Result;
 use crate::herder::core::{HerderCore, VALIDATION_TIMEOUT};
@@ -42,7 +47,7 @@ use reconcile::Local;
 use status_log::StatusBoard;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 /// How long a REST write waits to read its own record back.
@@ -114,12 +119,11 @@ impl Cluster {
             &config.config_topic.name,
             &format!("{client}-configs"),
             move |record| {
+                let mut state = applying.write().unwrap_or_else(|e| e.into_inner());
                 if let Some(key) = key_text(record.key) {
-                    applying
-                        .write()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .apply(key, record.value);
+                    state.apply(key, record.value);
                 }
+                state.offset = record.offset + 1;
             },
             move || waking.notify_one(),
         )?;
@@ -209,6 +213,11 @@ struct Described {
 pub struct DistributedHerder {
     core: HerderCore,
     cluster: Arc<Cluster>,
+    /// The group membership, once started (`kconnect.membership=group`).
+    group: OnceLock<group::GroupMembership>,
+    /// What runs here, as of the last reconciling pass (the membership waits on it after a
+    /// revocation).
+    running: Arc<RwLock<assignment::Units>>,
     local: tokio::sync::Mutex<Local>,
     described: Mutex<BTreeMap<String, Described>>,
     stopping: AtomicBool,
@@ -220,6 +229,8 @@ impl DistributedHerder {
         DistributedHerder {
             core: HerderCore::new(worker),
             cluster,
+            group: OnceLock::new(),
+            running: Arc::new(RwLock::new(assignment::Units::default())),
             local: tokio::sync::Mutex::new(Local::new(restarts_seen)),
             described: Mutex::new(BTreeMap::new()),
             stopping: AtomicBool::new(false),
@@ -253,19 +264,68 @@ impl DistributedHerder {
             .live(self.cluster.config.session_timeout)
     }
 
-    /// True once this worker read its own heartbeat back.
+    /// Starts this worker's membership of the group on Kafka's coordinator.
+    pub fn join_group(&self, settings: group::GroupSettings) -> std::io::Result<()> {
+        let membership =
+            group::GroupMembership::start(settings, self.cluster.clone(), self.running.clone())?;
+        let _ = self.group.set(membership);
+        Ok(())
+    }
+
+    /// Leaves the group (shutdown), after everything here stopped.
+    pub fn leave_group(&self) {
+        if let Some(group) = self.group.get() {
+            group.leave();
+        }
+    }
+
+    fn uses_group(&self) -> bool {
+        self.cluster.config.membership == Membership::Group
+    }
+
+    /// True once this worker joined: its first sync completed (group), or it read its own
+    /// heartbeat back (heartbeats).
     pub fn has_joined(&self) -> bool {
+        if self.uses_group() {
+            return self.group.get().is_some_and(|g| g.view().joined);
+        }
         self.live_workers().contains(self.worker_id())
     }
 
-    /// The live worker with the smallest id leads.
+    /// The group's leader (group), or the live worker with the smallest id (heartbeats).
     fn is_leader(&self) -> bool {
+        if self.uses_group() {
+            return self.group.get().is_some_and(|g| g.view().is_leader());
+        }
         self.live_workers().first().map(String::as_str) == Some(self.worker_id())
     }
 
-    /// A rebalance is in progress while the assignment does not match the live workers yet
-    /// (workers held for `scheduled.rebalance.max.delay.ms` aside), or before this worker joined.
+    /// What this worker runs and the generation that gave it.
+    fn my_units(&self, state: &ConfigState) -> (assignment::Units, u64) {
+        if self.uses_group() {
+            let view = self.group.get().map(|g| g.view()).unwrap_or_default();
+            return (view.mine, view.generation.max(0) as u64);
+        }
+        let mine = state
+            .assignment
+            .workers
+            .get(self.worker_id())
+            .cloned()
+            .unwrap_or_default();
+        (mine, state.assignment.generation)
+    }
+
+    /// A rebalance is in progress: between the coordinator announcing one and the next
+    /// completed sync (group); while the assignment does not match the live workers yet,
+    /// workers held for `scheduled.rebalance.max.delay.ms` aside (heartbeats); or before this
+    /// worker joined.
     pub fn is_rebalancing(&self) -> bool {
+        if self.uses_group() {
+            return self
+                .group
+                .get()
+                .is_none_or(|g| g.view().rebalancing || !g.view().joined);
+        }
         let live = self.live_workers();
         if !live.contains(self.worker_id()) {
             return true;

@@ -12,7 +12,7 @@
 //!
 //! Units that keep their assignment, config and target are never touched by a pass.
 
-use super::assignment::{rebalance, Inputs, TaskId};
+use super::assignment::{rebalance, Inputs, TaskId, Units};
 use super::config_log::{assignment_record, task_records, ConfigState, Restart};
 use super::pass_plan::{self, Afterwards, Restarts, Running, RunningConnector, RunningTask};
 use super::status_log::{StatusKey, StatusValue};
@@ -97,14 +97,7 @@ impl DistributedHerder {
     pub(super) async fn reconcile(&self) {
         let mut local = self.local.lock().await;
         let state = self.cluster.snapshot();
-        let me = self.worker_id().to_string();
-        let mine = state
-            .assignment
-            .workers
-            .get(&me)
-            .cloned()
-            .unwrap_or_default();
-        let generation = state.assignment.generation;
+        let (mine, generation) = self.my_units(&state);
         let mut tombstones: Vec<StatusKey> = Vec::new();
 
         // 1. Restarts, and everything that must stop.
@@ -213,7 +206,7 @@ impl DistributedHerder {
                     match runtime::regenerate_task_configs(
                         self.worker(),
                         &Arc::new(config),
-                        &started.handle,
+                        started,
                         self.core.connector_call_timeout(),
                     )
                     .await
@@ -296,8 +289,8 @@ impl DistributedHerder {
             }
         }
 
-        // 5. The leader's placement.
-        if self.is_leader() {
+        // 5. The leader's placement (in a group, the leader assigns while syncing instead).
+        if !self.uses_group() && self.is_leader() {
             self.lead(&state).await;
         }
 
@@ -306,6 +299,15 @@ impl DistributedHerder {
             local.connectors.len() as i64,
             std::sync::atomic::Ordering::Relaxed,
         );
+        *self.running.write().unwrap_or_else(|e| e.into_inner()) = Units {
+            connectors: local
+                .connectors
+                .iter()
+                .filter(|(_, c)| c.started.is_some())
+                .map(|(name, _)| name.clone())
+                .collect(),
+            tasks: local.tasks.keys().cloned().collect(),
+        };
         self.publish(&mut local, generation, tombstones).await;
     }
 
@@ -313,6 +315,10 @@ impl DistributedHerder {
     /// the graceful timeout and a margin), so the old and new owner never run a task together and
     /// the new one reads the offsets the old one flushed on its way out.
     fn after_handover(&self, local: &mut Local, candidates: Vec<TaskId>) -> Vec<TaskId> {
+        // In a group, the leader gives out a unit only once no member runs it any more.
+        if self.uses_group() {
+            return candidates;
+        }
         let live = self.live_workers();
         let board = super::read(&self.cluster.statuses);
         let patience = self.graceful() + Duration::from_secs(5);
@@ -612,7 +618,7 @@ impl DistributedHerder {
     /// Stops every unit here and reports them UNASSIGNED (shutdown).
     pub(super) async fn stop_everything(&self) {
         let mut local = self.local.lock().await;
-        let generation = self.cluster.snapshot().assignment.generation;
+        let (_, generation) = self.my_units(&self.cluster.snapshot());
         let deadline = Instant::now() + self.graceful();
         let mut tasks = std::mem::take(&mut local.tasks);
         let done = request_stop(tasks.values_mut().map(|t| &mut t.runtime));

@@ -331,6 +331,20 @@ impl Herder for DistributedHerder {
             .await
     }
 
+    /// A Java follower that runs a connector hands its task configs to the leader it was
+    /// assigned, as Kafka's `compatible` subprotocol does (unsigned). Every kconnect worker
+    /// writes to the config topic itself, so any worker may serve it; the records are the
+    /// ones the worker writes for its own connectors (tasks, then their commit).
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<Properties>,
+    ) -> Result<(), HerderError> {
+        self.require_joined()?;
+        self.existing(name).await?;
+        self.write(task_records(name, &configs)).await
+    }
+
     async fn restart_connector(
         &self,
         name: &str,
