@@ -4,15 +4,21 @@
 //!   compiled here against the Connect runtime's jars prints them), and each side reads what the
 //!   other wrote;
 //! - the membership: a kconnect member joins the group of a running Java worker on a real
-//!   broker, gets its assignment from the Java leader, heartbeats, and leaves.
+//!   broker, gets its assignment from the Java leader, heartbeats, and leaves;
+//! - mixed clusters of kconnect and Java workers: the work is shared whichever kind leads, a
+//!   Java cluster under load is replaced one worker at a time, and `kill -9` of a worker of
+//!   either kind moves its work within the session timeout, with every line delivered.
 
 use kconnect_group::protocol::{Assignment, AssignmentError, Subprotocol, Units, WorkerMetadata};
 use kconnect_group::{GroupMember, MemberConfig};
 use kconnect_tests::*;
 use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 const ENCODER: &str = r#"
 import java.nio.ByteBuffer;
@@ -533,4 +539,377 @@ fn a_java_leader_and_a_kconnect_worker_share_the_work_of_one_group() {
 #[test]
 fn a_kconnect_leader_and_a_java_worker_share_the_work_of_one_group() {
     a_java_and_a_kconnect_worker_share_the_work_of_one_group(false);
+}
+
+/// What a sampler saw of one connector or task while workers came and went.
+#[derive(Default)]
+struct Coverage {
+    /// Since when it has not been RUNNING on a live worker, if it is not.
+    unassigned_since: Option<Instant>,
+    longest_gap: Duration,
+}
+
+/// The workers that count as alive: (worker id, REST base URL).
+type LiveWorkers = Arc<Mutex<Vec<(String, String)>>>;
+
+/// Every 100 ms, asks a live worker for every connector's status and keeps, for each connector
+/// and task, the longest time it was not RUNNING on a live worker. Stops when `stop` is set.
+fn sample_coverage(
+    connectors: Vec<String>,
+    live: LiveWorkers,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<BTreeMap<String, Coverage>> {
+    std::thread::spawn(move || {
+        let mut coverage: BTreeMap<String, Coverage> = BTreeMap::new();
+        while !stop.load(Ordering::SeqCst) {
+            let now = Instant::now();
+            let workers = live.lock().unwrap().clone();
+            let ids: Vec<&str> = workers.iter().map(|(id, _)| id.as_str()).collect();
+            for name in &connectors {
+                let answer = workers.iter().find_map(|(_, url)| {
+                    let (code, status) =
+                        rest_call("GET", &format!("{url}/connectors/{name}/status"), None);
+                    (code == 200).then_some(status)
+                });
+                let Some(status) = answer else { continue };
+                let mut units = vec![(name.clone(), status["connector"].clone())];
+                for task in status["tasks"].as_array().into_iter().flatten() {
+                    units.push((format!("{name}-{}", task["id"]), task.clone()));
+                }
+                for (unit, state) in units {
+                    let covered = state["state"] == "RUNNING"
+                        && state["worker_id"]
+                            .as_str()
+                            .is_some_and(|w| ids.contains(&w));
+                    let entry = coverage.entry(unit).or_default();
+                    match (covered, entry.unassigned_since) {
+                        (true, Some(since)) => {
+                            entry.longest_gap = entry.longest_gap.max(now - since);
+                            entry.unassigned_since = None;
+                        }
+                        (false, None) => entry.unassigned_since = Some(now),
+                        _ => {}
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let end = Instant::now();
+        for entry in coverage.values_mut() {
+            if let Some(since) = entry.unassigned_since.take() {
+                entry.longest_gap = entry.longest_gap.max(end - since);
+            }
+        }
+        coverage
+    })
+}
+
+/// The longest gap of any unit, printed with every unit's.
+fn longest_gap(coverage: &BTreeMap<String, Coverage>) -> (String, Duration) {
+    eprintln!(
+        "longest time without a live owner, per unit: {:?}",
+        coverage
+            .iter()
+            .map(|(u, c)| (u.as_str(), c.longest_gap))
+            .collect::<Vec<_>>()
+    );
+    coverage
+        .iter()
+        .map(|(unit, c)| (unit.clone(), c.longest_gap))
+        .max_by_key(|(_, gap)| *gap)
+        .expect("units were sampled")
+}
+
+/// One FileStream source reading `in.txt` and `sinks` FileStream sinks each writing every line
+/// to its own `out-<i>.txt`, all on topic `<prefix>-lines`.
+struct FilePipeline {
+    connectors: Vec<(String, serde_json::Value)>,
+    input: PathBuf,
+    outputs: Vec<PathBuf>,
+}
+
+impl FilePipeline {
+    fn new(dir: &Path, prefix: &str, sinks: usize) -> FilePipeline {
+        let input = dir.join("in.txt");
+        std::fs::write(&input, "").unwrap();
+        let mut connectors = vec![(
+            format!("{prefix}-source"),
+            json!({
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+                "file": input.display().to_string(),
+                "topic": format!("{prefix}-lines"),
+            }),
+        )];
+        let outputs: Vec<PathBuf> = (0..sinks)
+            .map(|i| dir.join(format!("out-{i}.txt")))
+            .collect();
+        for (i, output) in outputs.iter().enumerate() {
+            connectors.push((
+                format!("{prefix}-sink-{i}"),
+                json!({
+                    "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                    "file": output.display().to_string(),
+                    "topics": format!("{prefix}-lines"),
+                }),
+            ));
+        }
+        FilePipeline {
+            connectors,
+            input,
+            outputs,
+        }
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.connectors.iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    /// Creates every connector through `base` (retrying while the worker answers 409).
+    fn create(&self, base: &str) {
+        for (name, config) in &self.connectors {
+            let mut answer = (0, serde_json::Value::Null);
+            wait_until(Duration::from_secs(60), &format!("{name} created"), || {
+                answer = rest_call(
+                    "POST",
+                    &format!("{base}/connectors"),
+                    Some(json!({"name": name, "config": config})),
+                );
+                answer.0 != 409
+            });
+            assert_eq!(answer.0, 201, "{name}: {}", answer.1);
+        }
+    }
+
+    /// Whether the worker at `base` tells every connector and task RUNNING.
+    fn all_running(&self, base: &str) -> bool {
+        self.connectors.iter().all(|(name, _)| {
+            let (code, status) =
+                rest_call("GET", &format!("{base}/connectors/{name}/status"), None);
+            code == 200
+                && status["connector"]["state"] == "RUNNING"
+                && status["tasks"].as_array().is_some_and(|tasks| {
+                    !tasks.is_empty() && tasks.iter().all(|t| t["state"] == "RUNNING")
+                })
+        })
+    }
+
+    /// Steady load until the returned flag is set: 20 numbered lines every 50 ms. The thread
+    /// returns how many it wrote.
+    fn load(&self) -> (Arc<AtomicBool>, std::thread::JoinHandle<usize>) {
+        let stop = Arc::new(AtomicBool::new(false));
+        let input = self.input.clone();
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut written = 0usize;
+            while !flag.load(Ordering::SeqCst) {
+                let lines: Vec<String> = (written..written + 20).map(line).collect();
+                append_lines(&input, &lines);
+                written += lines.len();
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            written
+        });
+        (stop, thread)
+    }
+
+    /// Waits until every sink file holds each of the first `written` lines; prints and
+    /// returns the duplicates per file (at-least-once allows them; a missing line fails).
+    fn every_line_delivered(&self, written: usize) -> Vec<usize> {
+        let expected: BTreeSet<String> = (0..written).map(line).collect();
+        self.outputs
+            .iter()
+            .map(|output| {
+                wait_until(
+                    Duration::from_secs(90),
+                    &format!("every line in {}", output.display()),
+                    || {
+                        let got: BTreeSet<String> = read_lines(output).into_iter().collect();
+                        expected.is_subset(&got)
+                    },
+                );
+                let received = read_lines(output).len();
+                eprintln!(
+                    "{}: {written} lines written, {received} received, {} duplicates",
+                    output.display(),
+                    received - written
+                );
+                received - written
+            })
+            .collect()
+    }
+}
+
+fn line(i: usize) -> String {
+    format!("line {i:07}")
+}
+
+/// Keys every worker of the load tests gets: lost work moves at once, and a member hears of a
+/// rebalance within 1 s (Kafka's default heartbeat interval, 3 s, would be most of the gap).
+const LOAD_TEST_WORKER_KEYS: &str =
+    "scheduled.rebalance.max.delay.ms=0\nheartbeat.interval.ms=1000\n";
+
+fn start_kconnect(dir: &Path, name: &str, broker: &Broker, group: &str) -> Worker {
+    let home = dir.join(name);
+    std::fs::create_dir_all(&home).unwrap();
+    let port = free_port();
+    let config = distributed_worker_properties(
+        &home,
+        &broker.bootstrap(),
+        group,
+        port,
+        LOAD_TEST_WORKER_KEYS,
+    );
+    let mut worker = Worker::distributed(&home, &config, port);
+    worker.wait_ready();
+    worker
+}
+
+fn start_java(dir: &Path, name: &str, broker: &Broker, group: &str) -> JavaConnect {
+    let home = dir.join(name);
+    std::fs::create_dir_all(&home).unwrap();
+    JavaConnect::distributed(&home, &broker.bootstrap(), group, 1, LOAD_TEST_WORKER_KEYS)
+}
+
+fn worker_id(url: &str) -> String {
+    url.trim_start_matches("http://").to_string()
+}
+
+/// A three-worker Apache Kafka Connect cluster under steady load (one FileStream source, three
+/// sinks) becomes a three-worker kconnect cluster one worker at a time: SIGTERM a Java worker,
+/// start a kconnect worker in the group. Every line reaches every sink file (duplicates are
+/// counted, not refused: at-least-once), and no connector or task goes without a live owner
+/// for more than 5 s at any point, sampled every 100 ms.
+#[test]
+fn a_java_cluster_under_load_is_replaced_by_kconnect_one_worker_at_a_time() {
+    const MAX_GAP: Duration = Duration::from_secs(5);
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let group = "rolling";
+    let mut javas: Vec<JavaConnect> = (0..3)
+        .map(|i| start_java(dir.path(), &format!("java-{i}"), &broker, group))
+        .collect();
+    let live: LiveWorkers = Arc::new(Mutex::new(
+        javas
+            .iter()
+            .map(|j| (worker_id(&j.url("")), j.url("")))
+            .collect(),
+    ));
+    let pipeline = FilePipeline::new(dir.path(), group, 3);
+    pipeline.create(&javas[0].url(""));
+    wait_until(Duration::from_secs(90), "every unit RUNNING", || {
+        pipeline.all_running(&javas[0].url(""))
+    });
+    let (stop_load, load) = pipeline.load();
+    let stop_sampling = Arc::new(AtomicBool::new(false));
+    let sampler = sample_coverage(pipeline.names(), live.clone(), stop_sampling.clone());
+    std::thread::sleep(Duration::from_secs(3));
+
+    let mut kconnects = Vec::new();
+    for (i, java) in javas.iter_mut().enumerate() {
+        let java_id = worker_id(&java.url(""));
+        live.lock().unwrap().retain(|(id, _)| *id != java_id);
+        let stopping = Instant::now();
+        java.stop();
+        eprintln!("Java worker {i} stopped in {:?}", stopping.elapsed());
+        let worker = start_kconnect(dir.path(), &format!("kconnect-{i}"), &broker, group);
+        live.lock()
+            .unwrap()
+            .push((worker_id(&worker.url("")), worker.url("")));
+        wait_until(
+            Duration::from_secs(60),
+            &format!("every unit RUNNING after replacing Java worker {i}"),
+            || pipeline.all_running(&worker.url("")),
+        );
+        kconnects.push(worker);
+        std::thread::sleep(Duration::from_secs(3));
+    }
+
+    stop_load.store(true, Ordering::SeqCst);
+    let written = load.join().unwrap();
+    pipeline.every_line_delivered(written);
+    stop_sampling.store(true, Ordering::SeqCst);
+    let coverage = sampler.join().unwrap();
+    assert_eq!(coverage.len(), 2 + 2 * 3, "{:?}", coverage.keys());
+    let (worst, gap) = longest_gap(&coverage);
+    eprintln!("rolling replacement: longest gap {gap:?} ({worst})");
+    assert!(gap <= MAX_GAP, "{worst} had no live owner for {gap:?}");
+    for worker in &kconnects {
+        assert!(
+            pipeline.all_running(&worker.url("")),
+            "every worker tells every unit RUNNING"
+        );
+    }
+}
+
+/// One Java and two kconnect workers under steady load: `kill -9` a kconnect worker, then the
+/// Java worker. Each time the dead worker's connectors and tasks run elsewhere within
+/// `session.timeout.ms` + 3 s (the coordinator notices the silence, the survivors hear of the
+/// rebalance at their next heartbeat, rejoin, and start the units and report them RUNNING),
+/// and every line reaches every sink file.
+#[test]
+fn kill_9_of_any_worker_of_a_mixed_cluster_moves_its_work_and_loses_nothing() {
+    const SESSION: Duration = Duration::from_secs(10);
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let group = "mixed-kill";
+    let java = start_java(dir.path(), "java", &broker, group);
+    let kconnects = [
+        start_kconnect(dir.path(), "kconnect-0", &broker, group),
+        start_kconnect(dir.path(), "kconnect-1", &broker, group),
+    ];
+    let pipeline = FilePipeline::new(dir.path(), group, 3);
+    pipeline.create(&kconnects[0].url(""));
+    wait_until(Duration::from_secs(90), "every unit RUNNING", || {
+        pipeline.all_running(&java.url(""))
+    });
+    let (stop_load, load) = pipeline.load();
+    std::thread::sleep(Duration::from_secs(2));
+
+    // The kconnect worker first (the Java one tells), then the Java one (kconnect tells).
+    let java_url = java.url("");
+    let survivor_url = kconnects[1].url("");
+    let java_pid = java.pid().expect("Java runs");
+    for (victim, teller) in [
+        (kconnects[0].url(""), java_url.clone()),
+        (java_url.clone(), survivor_url.clone()),
+    ] {
+        let victim_id = worker_id(&victim);
+        let killed = Instant::now();
+        if victim == java_url {
+            let status = Command::new("kill")
+                .args(["-9", &java_pid.to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success());
+        } else {
+            kconnects[0].signal(9);
+        }
+        let moved = |base: &str| {
+            pipeline.all_running(base)
+                && pipeline.names().iter().all(|name| {
+                    let (_, status) =
+                        rest_call("GET", &format!("{base}/connectors/{name}/status"), None);
+                    status["connector"]["worker_id"] != victim_id.as_str()
+                        && status["tasks"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .all(|t| t["worker_id"] != victim_id.as_str())
+                })
+        };
+        wait_until(
+            SESSION + Duration::from_secs(30),
+            &format!("{victim_id}'s work RUNNING elsewhere"),
+            || moved(&teller),
+        );
+        let failover = killed.elapsed();
+        eprintln!("kill -9 of {victim_id}: its work RUNNING elsewhere after {failover:?}");
+        assert!(
+            failover <= SESSION + Duration::from_secs(3),
+            "{victim_id}'s work took {failover:?} to move"
+        );
+    }
+    stop_load.store(true, Ordering::SeqCst);
+    let written = load.join().unwrap();
+    pipeline.every_line_delivered(written);
 }
