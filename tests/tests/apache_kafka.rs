@@ -2,7 +2,8 @@
 //! FileStreamSource reads the same file into its own topic, and each worker's FileStreamSink
 //! reads the *other* worker's topic, so each sink consumes what the other worker produced. Both
 //! output files must equal the input, and both topics must hold the same bytes record for record
-//! (keys, values, in order). Run with `--nocapture` for the startup times.
+//! (keys, values, in order). And a standalone worker moves from one to the other and back with
+//! its offset file. Run with `--nocapture` for the startup times.
 
 use kconnect_tests::*;
 use rdkafka::config::ClientConfig;
@@ -166,5 +167,94 @@ fn kconnect_and_apache_kafka_connect_move_the_same_file_through_one_broker() {
         "{} lines through both workers; both topics hold the same {} records byte for byte",
         lines.len(),
         from_java.len()
+    );
+}
+
+/// A standalone worker moves from Apache Kafka Connect to kconnect and back with its offset
+/// file (Kafka's format, read and written by both): a FileStreamSource runs on Java for 300
+/// lines and stops (SIGTERM), kconnect continues from Java's offsets for 300 more, then Java
+/// from kconnect's for the last 300. The topic holds each line once, in order.
+#[test]
+fn a_standalone_worker_moves_between_apache_kafka_connect_and_kconnect_with_its_offsets() {
+    const PHASE: usize = 300;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "").unwrap();
+    let offsets = dir.path().join("connect.offsets");
+    let topic = "migrating-lines";
+    let connector = write_file(
+        dir.path(),
+        "migrating-source.properties",
+        &format!(
+            "name=migrating-source\nconnector.class=FileStreamSource\nfile={}\ntopic={topic}\n",
+            input.display()
+        ),
+    );
+    // One offset file and the same converters for both workers.
+    let shared = format!(
+        "key.converter=org.apache.kafka.connect.storage.StringConverter\nvalue.converter=org.apache.kafka.connect.storage.StringConverter\noffset.storage.file.filename={}\n",
+        offsets.display()
+    );
+    let lines: Vec<String> = (0..3 * PHASE)
+        .map(|i| format!("migrating line {i:04}"))
+        .collect();
+    let phase_lines = |phase: usize| &lines[phase * PHASE..(phase + 1) * PHASE];
+    let values = |count: usize| -> Vec<String> {
+        topic_records(&broker.bootstrap(), topic, count)
+            .into_iter()
+            .map(|(_, value)| String::from_utf8(value.unwrap_or_default()).unwrap())
+            .collect()
+    };
+    let java_dir = dir.path().join("java");
+    std::fs::create_dir_all(&java_dir).unwrap();
+
+    append_lines(&input, phase_lines(0));
+    let mut java = JavaConnect::standalone(&java_dir, &broker.bootstrap(), &shared, &[&connector]);
+    assert_eq!(values(PHASE), lines[..PHASE]);
+    java.stop();
+    assert!(
+        std::fs::read(&offsets).is_ok_and(|bytes| bytes.starts_with(&[0xAC, 0xED])),
+        "Java left its offsets in Kafka's format"
+    );
+
+    append_lines(&input, phase_lines(1));
+    let rest_port = free_port();
+    let worker_config = worker_properties(dir.path(), &broker.bootstrap(), rest_port, &shared);
+    let mut worker = Worker::standalone(dir.path(), &worker_config, &[&connector], rest_port);
+    worker.wait_ready();
+    let got = values(2 * PHASE);
+    assert_eq!(
+        got,
+        lines[..2 * PHASE],
+        "kconnect continued from Java's offsets:\n{}",
+        worker.logs()
+    );
+    worker.signal(libc::SIGTERM);
+    assert!(worker.wait(Duration::from_secs(30)).success());
+
+    append_lines(&input, phase_lines(2));
+    let java_again =
+        JavaConnect::standalone(&java_dir, &broker.bootstrap(), &shared, &[&connector]);
+    let got = values(3 * PHASE);
+    assert_eq!(
+        got,
+        lines,
+        "Java continued from kconnect's offsets:\n{}",
+        java_again.logs()
+    );
+    // Nothing more than the lines: no replay arrives late.
+    std::thread::sleep(Duration::from_secs(2));
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker.bootstrap())
+        .create()
+        .expect("consumer");
+    let (low, high) = consumer
+        .fetch_watermarks(topic, 0, Duration::from_secs(10))
+        .expect("watermarks");
+    assert_eq!((high - low) as usize, 3 * PHASE, "records in {topic}");
+    eprintln!(
+        "{} lines through Java, kconnect, Java on one offset file: none lost, none repeated",
+        3 * PHASE
     );
 }

@@ -1,10 +1,18 @@
 //! The standalone offset store: source offsets in `offset.storage.file.filename`, and beside it the
 //! connectors created through REST (`<file>.connectors.json`), so they survive a restart.
 //!
+//! The offset file is Kafka's own (a Java-serialized `HashMap<byte[], byte[]>` of offset-topic
+//! JSON keys and values, see [`super::java_map`]), so a standalone worker moves between kconnect
+//! and Apache Kafka Connect with its offsets, both ways. Files of kconnect before 0.2 (a JSON
+//! list of `[key, offset]` pairs) are still read, and written in Kafka's format from then on.
+//!
 //! Invariants: a flush writes the whole file to a temporary sibling, syncs it and renames it over
 //! the old one, so a crash never leaves a half-written file. Keys have the shape of Kafka's offset
 //! topic keys, `["<connector>", {<source partition>}]`, so stores can move to distributed mode.
+//! An entry that is not such a key and a JSON offset (or a null one, which Kafka writes for a
+//! deleted offset) is an error at open, naming the file: nothing is dropped silently.
 
+use super::java_map;
 use super::{json_to_source_map, key_connector, offset_key, source_map_to_json};
 use crate::error::{Result, WorkerError};
 use kconnect_plugin_api::record::SourceMap;
@@ -59,14 +67,48 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// The entries of Kafka's offset file, keyed by their key text as Kafka wrote it. A null offset
+/// (Kafka's record of a deleted one) is no offset.
+fn kafka_entries(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, (Json, Json)>> {
+    let entries = java_map::decode(bytes)
+        .map_err(|e| store_error(path, format!("Kafka's offset file: {e}")))?;
+    let mut offsets = BTreeMap::new();
+    for (i, (key, offset)) in entries.into_iter().enumerate() {
+        let json = |bytes: &[u8], what: &str| {
+            serde_json::from_slice::<Json>(bytes)
+                .map_err(|e| store_error(path, format!("entry {i}: the {what} is not JSON: {e}")))
+        };
+        let Some(key) = key else {
+            return Err(store_error(path, format!("entry {i} has a null key")));
+        };
+        let key = json(&key, "key")?;
+        if key_connector(&key).is_none() {
+            return Err(store_error(
+                path,
+                format!("entry {i}: the key {key} is not [\"<connector>\", {{<partition>}}]"),
+            ));
+        }
+        if let Some(offset) = offset {
+            let offset = json(&offset, "offset")?;
+            offsets.insert(key.to_string(), (key, offset));
+        }
+    }
+    Ok(offsets)
+}
+
 impl FileOffsetStore {
     /// Opens (or starts) the store; an unreadable or corrupt file is an error, never silently empty.
     pub fn open(path: &Path) -> Result<FileOffsetStore> {
         let offsets = match std::fs::read(path) {
             Ok(bytes) if bytes.is_empty() => BTreeMap::new(),
+            Ok(bytes) if bytes.starts_with(&java_map::STREAM_MAGIC) => kafka_entries(path, &bytes)?,
             Ok(bytes) => {
-                let entries: Vec<(Json, Json)> = serde_json::from_slice(&bytes)
-                    .map_err(|e| store_error(path, format!("not a kconnect offset file: {e}")))?;
+                let entries: Vec<(Json, Json)> = serde_json::from_slice(&bytes).map_err(|e| {
+                    store_error(
+                        path,
+                        format!("neither Kafka's offset file nor kconnect's older JSON one: {e}"),
+                    )
+                })?;
                 entries
                     .into_iter()
                     .map(|(key, offset)| (key.to_string(), (key, offset)))
@@ -135,8 +177,16 @@ impl FileOffsetStore {
         self.dirty.store(false, Ordering::Release);
         let bytes = {
             let map = self.lock();
-            let entries: Vec<&(Json, Json)> = map.values().collect();
-            serde_json::to_vec(&entries).map_err(|e| store_error(&self.path, e.to_string()))?
+            let entries: Vec<java_map::Entry> = map
+                .iter()
+                .map(|(key, (_, offset))| {
+                    (
+                        Some(key.as_bytes().to_vec()),
+                        Some(offset.to_string().into_bytes()),
+                    )
+                })
+                .collect();
+            java_map::encode(&entries)
         };
         let written = write_atomically(&self.path, &bytes);
         if written.is_err() {
@@ -224,7 +274,83 @@ mod tests {
         let path = dir.path().join("connect.offsets");
         std::fs::write(&path, b"{half").unwrap();
         let e = FileOffsetStore::open(&path).err().unwrap();
-        assert!(e.to_string().contains("not a kconnect offset file"), "{e}");
+        assert!(e.to_string().contains("neither Kafka's offset file"), "{e}");
+        // Kafka's format cut short, and one whose entry is not an offset-topic key.
+        let good = java_map::encode(&[(
+            Some(br#"["src",{"filename":"/a"}]"#.to_vec()),
+            Some(br#"{"position":1}"#.to_vec()),
+        )]);
+        std::fs::write(&path, &good[..good.len() - 2]).unwrap();
+        let e = FileOffsetStore::open(&path).err().unwrap();
+        assert!(e.to_string().contains("Kafka's offset file"), "{e}");
+        std::fs::write(&path, java_map::encode(&[(Some(b"{}".to_vec()), None)])).unwrap();
+        let e = FileOffsetStore::open(&path).err().unwrap();
+        assert!(e.to_string().contains("entry 0: the key {}"), "{e}");
+    }
+
+    /// Bytes Java 17's `ObjectOutputStream` wrote for a `HashMap<byte[], byte[]>` holding one
+    /// offset and one null (deleted) offset, as Kafka's `FileOffsetBackingStore` saves them.
+    const JAVA_WRITTEN: &str = "aced0005737200116a6176612e7574696c2e486173684d61700507dac1c31660d103000246000a6c6f6164466163746f724900097468726573686f6c6478703f4000000000000c77080000001000000002757200025b42acf317f8060854e00200007870000000175b2263222c7b2266696c656e616d65223a222f78227d5d7571007e00020000000f7b22706f736974696f6e223a34327d7571007e0002000000175b2264222c7b2266696c656e616d65223a222f79227d5d7078";
+
+    #[test]
+    fn kafkas_offset_file_is_read_and_written_in_its_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("connect.offsets");
+        let bytes: Vec<u8> = (0..JAVA_WRITTEN.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&JAVA_WRITTEN[i..i + 2], 16).unwrap())
+            .collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let store = FileOffsetStore::open(&path).unwrap();
+        let x = SourceMap::new().with("filename", "/x");
+        assert_eq!(
+            store.get("c", &x),
+            Some(SourceMap::new().with("position", 42i64))
+        );
+        assert_eq!(
+            store.get("d", &SourceMap::new().with("filename", "/y")),
+            None
+        );
+        store.put(
+            "c",
+            [(x.clone(), Some(SourceMap::new().with("position", 43i64)))],
+        );
+        store.flush().unwrap();
+        let written = std::fs::read(&path).unwrap();
+        assert!(written.starts_with(&java_map::STREAM_MAGIC));
+        assert_eq!(
+            java_map::decode(&written).unwrap(),
+            vec![(
+                Some(br#"["c",{"filename":"/x"}]"#.to_vec()),
+                Some(br#"{"position":43}"#.to_vec())
+            )]
+        );
+    }
+
+    #[test]
+    fn an_older_kconnect_json_file_is_read_then_written_in_kafkas_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("connect.offsets");
+        std::fs::write(&path, br#"[[["src",{"filename":"/a"}],{"position":7}]]"#).unwrap();
+        let store = FileOffsetStore::open(&path).unwrap();
+        let a = SourceMap::new().with("filename", "/a");
+        assert_eq!(
+            store.get("src", &a),
+            Some(SourceMap::new().with("position", 7i64))
+        );
+        store.put(
+            "src",
+            [(a.clone(), Some(SourceMap::new().with("position", 8i64)))],
+        );
+        store.flush().unwrap();
+        let reopened = FileOffsetStore::open(&path).unwrap();
+        assert_eq!(
+            reopened.get("src", &a),
+            Some(SourceMap::new().with("position", 8i64))
+        );
+        assert!(std::fs::read(&path)
+            .unwrap()
+            .starts_with(&java_map::STREAM_MAGIC));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! returned `Ok`, and a failed flush keeps them for the next one (`needs_flush`).
 
 mod file;
+mod java_map;
 mod topic;
 
 pub use file::{FileOffsetStore, StoredConnector};
