@@ -7,7 +7,9 @@
 //!   broker, gets its assignment from the Java leader, heartbeats, and leaves;
 //! - mixed clusters of kconnect and Java workers: the work is shared whichever kind leads, a
 //!   Java cluster under load is replaced one worker at a time, and `kill -9` of a worker of
-//!   either kind moves its work within the session timeout, with every line delivered.
+//!   either kind moves its work within the session timeout, with every line delivered;
+//! - migration: a Java cluster's connectors, target states, task configs and offsets carry over
+//!   to a kconnect cluster on the same group and topics, and back.
 
 use kconnect_group::protocol::{Assignment, AssignmentError, Subprotocol, Units, WorkerMetadata};
 use kconnect_group::{GroupMember, MemberConfig};
@@ -912,4 +914,208 @@ fn kill_9_of_any_worker_of_a_mixed_cluster_moves_its_work_and_loses_nothing() {
     stop_load.store(true, Ordering::SeqCst);
     let written = load.join().unwrap();
     pipeline.every_line_delivered(written);
+}
+
+/// What a cluster tells of its connectors: config, target state and task configs (sorted by
+/// connector name), to compare the views of two clusters.
+fn cluster_view(
+    base: &str,
+    names: &[&str],
+) -> Vec<(String, serde_json::Value, String, serde_json::Value)> {
+    names
+        .iter()
+        .map(|name| {
+            let (_, config) = rest_call("GET", &format!("{base}/connectors/{name}/config"), None);
+            let (_, status) = rest_call("GET", &format!("{base}/connectors/{name}/status"), None);
+            let (_, tasks) = rest_call("GET", &format!("{base}/connectors/{name}/tasks"), None);
+            (
+                name.to_string(),
+                config,
+                status["connector"]["state"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                tasks,
+            )
+        })
+        .collect()
+}
+
+/// A Java cluster of two workers runs a FileStream source, a sink with three tasks, a PAUSED
+/// source and a STOPPED sink; it stops, and a kconnect cluster of two starts on the same
+/// group and topics: the same connectors, configs, target states and task configs, and the
+/// source and sink continue from Java's source offsets and consumer-group offsets. Then back
+/// from kconnect to Java. Every line reaches the sink file once.
+#[test]
+fn a_distributed_cluster_moves_from_java_to_kconnect_and_back() {
+    const PHASE: usize = 200;
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let group = "migrating";
+    let input = dir.path().join("in.txt");
+    let output = dir.path().join("out.txt");
+    std::fs::write(&input, "").unwrap();
+    let connectors = [
+        (
+            "mig-source",
+            json!({
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+                "file": input.display().to_string(),
+                "topic": "mig-lines",
+            }),
+            "RUNNING",
+        ),
+        (
+            "mig-sink",
+            json!({
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                "file": output.display().to_string(),
+                "topics": "mig-lines",
+                "tasks.max": "3",
+            }),
+            "RUNNING",
+        ),
+        (
+            "mig-paused",
+            json!({
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+                "file": dir.path().join("paused.txt").display().to_string(),
+                "topic": "mig-paused",
+            }),
+            "PAUSED",
+        ),
+        (
+            "mig-stopped",
+            json!({
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                "file": dir.path().join("stopped.txt").display().to_string(),
+                "topics": "mig-lines",
+            }),
+            "STOPPED",
+        ),
+    ];
+    let names: Vec<&str> = connectors.iter().map(|(n, _, _)| *n).collect();
+    let lines: Vec<String> = (0..3 * PHASE).map(line).collect();
+    let settled = |base: &str| {
+        connectors.iter().all(|(name, _, state)| {
+            let (code, status) =
+                rest_call("GET", &format!("{base}/connectors/{name}/status"), None);
+            code == 200
+                && status["connector"]["state"] == *state
+                && status["tasks"].as_array().is_some_and(|tasks| {
+                    tasks.iter().all(|t| t["state"] == *state)
+                        && (*state == "STOPPED" || !tasks.is_empty())
+                })
+        })
+    };
+    let delivered = |count: usize| {
+        wait_until(
+            Duration::from_secs(60),
+            &format!("{count} lines in the sink"),
+            || read_lines(&output).len() >= count,
+        );
+        std::thread::sleep(Duration::from_secs(2));
+        assert_eq!(
+            read_lines(&output),
+            lines[..count],
+            "each line once, in order"
+        );
+    };
+
+    // Java: create, pause, stop, move the first lines.
+    let mut javas = [
+        start_java(dir.path(), "java-0", &broker, group),
+        start_java(dir.path(), "java-1", &broker, group),
+    ];
+    for (name, config, _) in &connectors {
+        let mut answer = (0, serde_json::Value::Null);
+        wait_until(Duration::from_secs(60), &format!("{name} created"), || {
+            answer = rest_call(
+                "POST",
+                &javas[0].url("/connectors"),
+                Some(json!({"name": name, "config": config})),
+            );
+            answer.0 != 409
+        });
+        assert_eq!(answer.0, 201, "{name}: {}", answer.1);
+    }
+    // Paused and stopped once their tasks ran, as a cluster in use has them.
+    wait_until(Duration::from_secs(90), "every connector's tasks", || {
+        names.iter().all(|name| {
+            let (_, tasks) = rest_call(
+                "GET",
+                &javas[0].url(&format!("/connectors/{name}/tasks")),
+                None,
+            );
+            tasks.as_array().is_some_and(|t| !t.is_empty())
+        })
+    });
+    for (name, _, state) in &connectors {
+        let verb = match *state {
+            "PAUSED" => "pause",
+            "STOPPED" => "stop",
+            _ => continue,
+        };
+        let (code, body) = rest_call(
+            "PUT",
+            &javas[0].url(&format!("/connectors/{name}/{verb}")),
+            None,
+        );
+        assert!(matches!(code, 202 | 204), "{verb} {name}: {code} {body}");
+    }
+    let statuses = |base: &str| -> Vec<serde_json::Value> {
+        names
+            .iter()
+            .map(|name| rest_call("GET", &format!("{base}/connectors/{name}/status"), None).1)
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !settled(&javas[0].url("")) {
+        assert!(
+            Instant::now() < deadline,
+            "Java's cluster not settled: {:#?}",
+            statuses(&javas[0].url(""))
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    append_lines(&input, &lines[..PHASE]);
+    delivered(PHASE);
+    let java_view = cluster_view(&javas[0].url(""), &names);
+    for java in &mut javas {
+        java.stop();
+    }
+
+    // kconnect on the same group and topics.
+    let mut kconnects = [
+        start_kconnect(dir.path(), "kconnect-0", &broker, group),
+        start_kconnect(dir.path(), "kconnect-1", &broker, group),
+    ];
+    wait_until(
+        Duration::from_secs(60),
+        "kconnect's cluster settled",
+        || settled(&kconnects[1].url("")),
+    );
+    assert_eq!(cluster_view(&kconnects[0].url(""), &names), java_view);
+    append_lines(&input, &lines[PHASE..2 * PHASE]);
+    delivered(2 * PHASE);
+    for worker in &mut kconnects {
+        worker.signal(libc::SIGTERM);
+        assert!(worker.wait(Duration::from_secs(30)).success());
+    }
+
+    // And back to Java.
+    let javas = [
+        start_java(dir.path(), "java-2", &broker, group),
+        start_java(dir.path(), "java-3", &broker, group),
+    ];
+    wait_until(
+        Duration::from_secs(90),
+        "Java's cluster settled again",
+        || settled(&javas[1].url("")),
+    );
+    assert_eq!(cluster_view(&javas[0].url(""), &names), java_view);
+    append_lines(&input, &lines[2 * PHASE..]);
+    delivered(3 * PHASE);
+    assert!(read_lines(&dir.path().join("stopped.txt")).is_empty());
+    assert!(!javas[0].logs().contains(" ERROR "), "{}", javas[0].logs());
 }
