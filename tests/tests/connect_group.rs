@@ -772,6 +772,13 @@ fn start_java(dir: &Path, name: &str, broker: &Broker, group: &str) -> JavaConne
     JavaConnect::distributed(&home, &broker.bootstrap(), group, 1, LOAD_TEST_WORKER_KEYS)
 }
 
+/// The tests that bound how long work goes unowned run one at a time, so that on a two-core
+/// machine one's JVMs do not starve the other's.
+fn timed_section() -> std::sync::MutexGuard<'static, ()> {
+    static TIMED: Mutex<()> = Mutex::new(());
+    TIMED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn worker_id(url: &str) -> String {
     url.trim_start_matches("http://").to_string()
 }
@@ -783,6 +790,7 @@ fn worker_id(url: &str) -> String {
 /// for more than 5 s at any point, sampled every 100 ms.
 #[test]
 fn a_java_cluster_under_load_is_replaced_by_kconnect_one_worker_at_a_time() {
+    let _alone = timed_section();
     const MAX_GAP: Duration = Duration::from_secs(5);
     let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
@@ -850,6 +858,7 @@ fn a_java_cluster_under_load_is_replaced_by_kconnect_one_worker_at_a_time() {
 /// and every line reaches every sink file.
 #[test]
 fn kill_9_of_any_worker_of_a_mixed_cluster_moves_its_work_and_loses_nothing() {
+    let _alone = timed_section();
     const SESSION: Duration = Duration::from_secs(10);
     let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
