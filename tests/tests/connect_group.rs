@@ -522,6 +522,47 @@ fn a_java_and_a_kconnect_worker_share_the_work_of_one_group(java_leads: bool) {
         || statuses(&kconnect_url).as_ref() == Some(&placed),
     );
 
+    // Internal requests are signed under `sessioned` (KIP-507, both kinds' default): the
+    // leader, whichever kind, refuses an unsigned or wrongly signed one with the same answer.
+    let leader_url = if java_leads {
+        java.url("/connectors/mixed-source/tasks")
+    } else {
+        kconnect.url("/connectors/mixed-source/tasks")
+    };
+    for (headers, status, message) in [
+        (vec![], 400, "Internal request missing required signature"),
+        (
+            vec![
+                ("X-Connect-Request-Signature-Algorithm", "HmacSHA256"),
+                ("X-Connect-Authorization", "c2lnbmVkIGJ5IG5vIG9uZQ=="),
+            ],
+            403,
+            "Internal request contained invalid signature.",
+        ),
+        (
+            vec![
+                ("X-Connect-Request-Signature-Algorithm", "HmacMD5"),
+                ("X-Connect-Authorization", "c2lnbmVkIGJ5IG5vIG9uZQ=="),
+            ],
+            400,
+            "This worker does not support the 'HmacMD5' key signing algorithm used by other workers. This worker is currently configured to use: [HmacSHA256]. Check that all workers' configuration files permit the same set of signature algorithms, and correct any misconfigured worker and restart it.",
+        ),
+    ] {
+        let mut request = ureq::post(&leader_url).set("Content-Type", "application/json");
+        for (name, value) in &headers {
+            request = request.set(name, value);
+        }
+        let response = match request.send_string("[]") {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("POST {leader_url}: {e}"),
+        };
+        assert_eq!(response.status(), status, "{headers:?}");
+        let body: serde_json::Value =
+            serde_json::from_str(&response.into_string().unwrap()).unwrap();
+        assert_eq!(body["message"], message, "{headers:?}");
+    }
+
     let lines: Vec<String> = (0..LINES).map(|i| format!("mixed line {i:04}")).collect();
     append_lines(&input, &lines);
     for output in &outputs {

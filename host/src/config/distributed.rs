@@ -2,6 +2,7 @@
 
 use super::Properties;
 use crate::error::{Result, WorkerError};
+use crate::herder::distributed::session_key::KeyConfig;
 use kconnect_group::Subprotocol;
 use std::time::Duration;
 
@@ -32,6 +33,8 @@ pub struct DistributedConfig {
     pub connect_protocol: Subprotocol,
     /// How workers find each other (`kconnect.membership`).
     pub membership: Membership,
+    /// KIP-507's `inter.worker.*` keys.
+    pub session_keys: KeyConfig,
 }
 
 /// `kconnect.membership`: how the workers of a group find each other and who leads.
@@ -45,8 +48,7 @@ pub enum Membership {
     Heartbeats,
 }
 
-/// Kafka's `connect.protocol` (default `sessioned`). kconnect does not sign internal requests
-/// yet (KIP-507), so it offers `compatible` at most: a group with Java workers settles on it.
+/// Kafka's `connect.protocol` (default `sessioned`).
 fn connect_protocol(raw: &Properties) -> Result<Subprotocol> {
     let value = raw
         .get("connect.protocol")
@@ -57,7 +59,7 @@ fn connect_protocol(raw: &Properties) -> Result<Subprotocol> {
             format!("Invalid value {value} for configuration connect.protocol: String must be one of: eager, compatible, sessioned"),
         )
     })?;
-    Ok(protocol.min(Subprotocol::Compatible))
+    Ok(protocol)
 }
 
 fn membership(raw: &Properties) -> Result<Membership> {
@@ -198,6 +200,7 @@ impl DistributedConfig {
             )?,
             connect_protocol: connect_protocol(raw)?,
             membership: membership(raw)?,
+            session_keys: KeyConfig::from_properties(raw)?,
         })
     }
 }

@@ -32,6 +32,9 @@ pub enum HerderError {
     /// The operation is switched off by the worker's config (e.g. topic tracking).
     #[error("{0}")]
     Disabled(String),
+    /// An internal request whose signature does not verify (KIP-507).
+    #[error("{0}")]
+    Forbidden(String),
     /// The operation did not complete in time.
     #[error("{0}")]
     TimedOut(String),
@@ -42,6 +45,17 @@ pub enum HerderError {
     /// Anything else: a failure inside the worker.
     #[error("{0}")]
     Internal(String),
+}
+
+/// The signature of an internal request between workers (KIP-507): the headers
+/// `X-Connect-Request-Signature-Algorithm` and `X-Connect-Authorization`, and the body bytes
+/// they sign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternalRequestSignature {
+    pub algorithm: String,
+    /// Base64, as sent.
+    pub signature: String,
+    pub body: Vec<u8>,
 }
 
 /// What the worker exposes to its front ends. Every call may be made concurrently from several
@@ -140,12 +154,14 @@ pub trait Herder: Send + Sync + 'static {
     /// `POST /connectors/{c}/tasks`, the internal request by which a follower running a
     /// connector hands its generated task configs to the leader, which writes them. Only a
     /// distributed worker serves it; the default answers as Kafka's standalone worker does.
+    /// `signature` is what the request carried (KIP-507), with the body it signs.
     async fn put_task_configs(
         &self,
         name: &str,
         configs: Vec<BTreeMap<String, String>>,
+        signature: Option<InternalRequestSignature>,
     ) -> Result<(), HerderError> {
-        let _ = (name, configs);
+        let _ = (name, configs, signature);
         Err(HerderError::Unsupported(
             "Kafka Connect in standalone mode does not support externally setting task configurations."
                 .to_string(),

@@ -13,4 +13,4 @@ pub mod entities;
 pub mod herder;
 
 pub use entities::*;
-pub use herder::{Herder, HerderError, LogControl};
+pub use herder::{Herder, HerderError, InternalRequestSignature, LogControl};

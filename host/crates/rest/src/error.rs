@@ -88,7 +88,7 @@ pub fn status_of(error: &HerderError) -> u16 {
         HerderError::NotFound(_) => 404,
         HerderError::Conflict(_) | HerderError::Rebalancing => 409,
         HerderError::Invalid(_) => 400,
-        HerderError::Disabled(_) => 403,
+        HerderError::Disabled(_) | HerderError::Forbidden(_) => 403,
         HerderError::TimedOut(_) | HerderError::Unsupported(_) | HerderError::Internal(_) => 500,
     }
 }

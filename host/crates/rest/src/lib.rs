@@ -26,7 +26,8 @@
 //! `admin.listeners`; CORS as Kafka's Jetty filter ([`cors`]).
 //!
 //! Internal inter-worker endpoints: `POST /connectors/{c}/tasks` (a follower's task configs
-//! for the leader to write) is served, unsigned as under Kafka's `compatible` subprotocol;
+//! for the leader to write) is served, its body handed over as sent with Kafka's signature
+//! headers so the herder verifies it under `sessioned` (KIP-507);
 //! `PUT /connectors/{c}/fence` (exactly-once sources) is not. Not served either: the deprecated `GET /connectors/{c}/tasks-config` (gone in
 //! Kafka 4.0), and REST extensions other than basic authentication.
 

@@ -588,13 +588,39 @@ async fn task_configs(state: Data<AppState>, name: Path<String>) -> Answer {
     Ok(json(StatusCode::OK, &tasks))
 }
 
+/// Kafka's headers of a signed internal request (KIP-507).
+const SIGNATURE_ALGORITHM_HEADER: &str = "X-Connect-Request-Signature-Algorithm";
+const SIGNATURE_HEADER: &str = "X-Connect-Authorization";
+
+/// The body is taken as bytes: a signature covers exactly the bytes sent.
 async fn put_task_configs(
     state: Data<AppState>,
+    request: HttpRequest,
     name: Path<String>,
-    body: Json<Vec<BTreeMap<String, String>>>,
+    body: actix_web::web::Bytes,
 ) -> Answer {
+    let configs: Vec<BTreeMap<String, String>> = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "Task configs must be a JSON list of string maps: {e}"
+        ))
+    })?;
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let signature = match (header(SIGNATURE_ALGORITHM_HEADER), header(SIGNATURE_HEADER)) {
+        (Some(algorithm), Some(signature)) => Some(crate::herder::InternalRequestSignature {
+            algorithm,
+            signature,
+            body: body.to_vec(),
+        }),
+        _ => None,
+    };
     state
-        .run(state.herder.put_task_configs(&name, body.into_inner()))
+        .run(state.herder.put_task_configs(&name, configs, signature))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -799,6 +799,7 @@ async fn herder_errors_map_to_kafka_status_codes() {
         (HerderError::Rebalancing, 409),
         (HerderError::Conflict("busy".into()), 409),
         (HerderError::Disabled("no".into()), 403),
+        (HerderError::Forbidden("signed wrong".into()), 403),
         (HerderError::Invalid("bad".into()), 400),
         (HerderError::TimedOut("Request timed out".into()), 500),
         (HerderError::Unsupported("not here".into()), 500),

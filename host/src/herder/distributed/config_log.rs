@@ -15,6 +15,7 @@
 //! worker that read up to the same offset holds the same state.
 
 use super::assignment::{Assignment, TaskId};
+use super::session_key::{self, SessionKey};
 use crate::config::Properties;
 use kconnect_herder_api::entities::TargetState;
 use serde_json::{json, Value as Json};
@@ -53,6 +54,8 @@ pub struct ConfigState {
     /// any. Members of the group compare it: an assignment is made at an offset every member
     /// reads up to before it acts on it.
     pub offset: i64,
+    /// The latest KIP-507 session key (written by a leader under `sessioned`).
+    pub session_key: Option<SessionKey>,
 }
 
 impl Default for ConfigState {
@@ -66,6 +69,7 @@ impl Default for ConfigState {
             restarts: Vec::new(),
             restart_count: 0,
             offset: -1,
+            session_key: None,
         }
     }
 }
@@ -113,7 +117,13 @@ impl ConfigState {
                 return;
             }
         };
-        if let Some(name) = key.strip_prefix("connector-") {
+        if key == session_key::RECORD_KEY {
+            match json.as_ref().map(SessionKey::parse) {
+                Some(Some(session_key)) => self.session_key = Some(session_key),
+                Some(None) => log::warn!("config topic: skipping malformed {key}"),
+                None => {}
+            }
+        } else if let Some(name) = key.strip_prefix("connector-") {
             match json.as_ref() {
                 None => {
                     self.connectors.remove(name);
@@ -224,6 +234,10 @@ pub fn connector_record(name: &str, config: &Properties) -> (String, Option<Vec<
         format!("connector-{name}"),
         bytes(json!({ "properties": config })),
     )
+}
+
+pub fn session_key_record(key: &SessionKey) -> (String, Option<Vec<u8>>) {
+    (session_key::RECORD_KEY.to_string(), bytes(key.to_json()))
 }
 
 pub fn delete_connector_records(name: &str) -> Records {

@@ -51,6 +51,8 @@ pub struct GroupView {
     pub rebalancing: bool,
     /// At least one sync completed.
     pub joined: bool,
+    /// The subprotocol the group chose at the last join.
+    pub protocol: Option<Subprotocol>,
 }
 
 impl GroupView {
@@ -320,6 +322,7 @@ impl Runner {
             mine,
             rebalancing: false,
             joined: true,
+            protocol: Some(protocol),
         };
         self.cluster.wake.notify_one();
         if !assignment.revoked.is_empty() {

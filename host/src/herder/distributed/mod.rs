@@ -29,6 +29,7 @@ pub mod membership;
 pub mod pass_plan;
 mod reconcile;
 mod rest;
+pub mod session_key;
 pub mod status_log;
 
 use crate::config::distributed::{DistributedConfig, Membership};
@@ -298,6 +299,13 @@ impl DistributedHerder {
             return self.group.get().is_some_and(|g| g.view().is_leader());
         }
         self.live_workers().first().map(String::as_str) == Some(self.worker_id())
+    }
+
+    /// Whether the group speaks `sessioned`: internal requests are signed (KIP-507).
+    fn signs_requests(&self) -> bool {
+        self.group.get().is_some_and(|g| {
+            g.view().protocol == Some(kconnect_group::protocol::Subprotocol::Sessioned)
+        })
     }
 
     /// What this worker runs and the generation that gave it.

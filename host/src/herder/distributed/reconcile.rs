@@ -13,8 +13,11 @@
 //! Units that keep their assignment, config and target are never touched by a pass.
 
 use super::assignment::{rebalance, Inputs, TaskId, Units};
-use super::config_log::{assignment_record, task_records, ConfigState, Restart};
+use super::config_log::{
+    assignment_record, session_key_record, task_records, ConfigState, Restart,
+};
 use super::pass_plan::{self, Afterwards, Restarts, Running, RunningConnector, RunningTask};
+use super::session_key::SessionKey;
 use super::status_log::{StatusKey, StatusValue};
 use super::{DistributedHerder, OFFSETS_READ_TIMEOUT};
 use crate::config::{ConnectorConfig, Properties};
@@ -289,9 +292,13 @@ impl DistributedHerder {
             }
         }
 
-        // 5. The leader's placement (in a group, the leader assigns while syncing instead).
+        // 5. The leader's placement (in a group, the leader assigns while syncing instead), and
+        //    under `sessioned` its session key.
         if !self.uses_group() && self.is_leader() {
             self.lead(&state).await;
+        }
+        if self.is_leader() && self.signs_requests() {
+            self.rotate_session_key(&state).await;
         }
 
         // 6. Statuses.
@@ -488,6 +495,30 @@ impl DistributedHerder {
     }
 
     /// Places connectors and tasks on the live workers; writes the assignment if it changed.
+    /// Writes a new session key when there is none or the last one expired (KIP-507).
+    async fn rotate_session_key(&self, state: &ConfigState) {
+        let now = super::unix_ms();
+        let ttl = self.cluster.config.session_keys.ttl;
+        if !SessionKey::due(state.session_key.as_ref(), now, ttl) {
+            return;
+        }
+        let key = match SessionKey::generate(now) {
+            Ok(key) => key,
+            Err(e) => {
+                log::error!("cannot generate a session key: {e}");
+                return;
+            }
+        };
+        match self
+            .cluster
+            .write_config(vec![session_key_record(&key)])
+            .await
+        {
+            Ok(()) => log::info!("wrote a new session key (valid for {ttl:?})"),
+            Err(e) => log::warn!("cannot write the session key: {e}; trying again"),
+        }
+    }
+
     async fn lead(&self, state: &ConfigState) {
         let now = now_ms();
         let live = self.live_workers();

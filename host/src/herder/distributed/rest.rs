@@ -7,6 +7,7 @@ use super::config_log::{
     connector_record, delete_connector_records, restart_connector_record, restart_task_record,
     target_record, task_records, ConfigState, Records,
 };
+use super::session_key::{Signature, HMAC_SHA256};
 use super::status_log::{StatusBoard, StatusKey};
 use super::{
     read, task_ids, Described, DistributedHerder, FRESH_READ_TIMEOUT, OFFSETS_CALL_SLACK,
@@ -20,7 +21,7 @@ use crate::herder::validation::mask;
 use crate::kafka::group_offsets;
 use async_trait::async_trait;
 use kconnect_herder_api::entities::*;
-use kconnect_herder_api::{Herder, HerderError};
+use kconnect_herder_api::{Herder, HerderError, InternalRequestSignature};
 use kconnect_plugin_api::PluginKind;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -332,15 +333,42 @@ impl Herder for DistributedHerder {
     }
 
     /// A Java follower that runs a connector hands its task configs to the leader it was
-    /// assigned, as Kafka's `compatible` subprotocol does (unsigned). Every kconnect worker
-    /// writes to the config topic itself, so any worker may serve it; the records are the
-    /// ones the worker writes for its own connectors (tasks, then their commit).
+    /// assigned, signed under `sessioned` (KIP-507), unsigned under `compatible`. Every kconnect
+    /// worker writes to the config topic itself, so any worker may serve it once the signature
+    /// verified; the records are the ones the worker writes for its own connectors (tasks, then
+    /// their commit).
     async fn put_task_configs(
         &self,
         name: &str,
         configs: Vec<Properties>,
+        signature: Option<InternalRequestSignature>,
     ) -> Result<(), HerderError> {
         self.require_joined()?;
+        if self.signs_requests() {
+            let Some(signature) = signature else {
+                return Err(HerderError::Invalid(
+                    "Internal request missing required signature".to_string(),
+                ));
+            };
+            let Some(key) = self.cluster.snapshot().session_key else {
+                // The leader writes one before any follower can sign: a rebalance is under way.
+                return Err(HerderError::Rebalancing);
+            };
+            match key.verify(&signature.algorithm, &signature.body, &signature.signature) {
+                Signature::Valid => {}
+                Signature::UnsupportedAlgorithm => {
+                    return Err(HerderError::Invalid(format!(
+                        "This worker does not support the '{}' key signing algorithm used by other workers. This worker is currently configured to use: [{HMAC_SHA256}]. Check that all workers' configuration files permit the same set of signature algorithms, and correct any misconfigured worker and restart it.",
+                        signature.algorithm
+                    )))
+                }
+                Signature::Invalid => {
+                    return Err(HerderError::Forbidden(
+                        "Internal request contained invalid signature.".to_string(),
+                    ))
+                }
+            }
+        }
         self.existing(name).await?;
         self.write(task_records(name, &configs)).await
     }
