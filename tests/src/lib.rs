@@ -87,6 +87,15 @@ pub fn build() -> &'static Built {
     })
 }
 
+/// Builds one plugin crate (debug) and returns its `.so`, e.g. `kconnect-postgres-plugin` →
+/// `target/debug/libkconnect_postgres_plugin.so`. Cargo makes repeated calls cheap.
+pub fn build_plugin(package: &str) -> PathBuf {
+    cargo_build(&["-p", package]);
+    target_dir()
+        .join("debug")
+        .join(format!("lib{}.so", package.replace('-', "_")))
+}
+
 pub struct Built {
     pub kconnect: PathBuf,
     pub file_plugin: PathBuf,

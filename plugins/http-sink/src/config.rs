@@ -37,7 +37,7 @@ pub fn config_def() -> ConfigDef {
         .define(ConfigKey::required(HTTP_API_URL, ConfigType::String,
             "Where records go, http:// or https://. ${topic} is replaced by the record's topic and ${key} by its key (as text, percent-encoded); with ${key}, records are batched per key.")
             .importance(Importance::High))
-        .define(key(REQUEST_METHOD, ConfigType::String, "POST", "POST, PUT or PATCH.").recommended(&["POST", "PUT", "PATCH"]))
+        .define(key(REQUEST_METHOD, ConfigType::String, "POST", "The HTTP method of the requests: POST, PUT or PATCH.").recommended(&["POST", "PUT", "PATCH"]))
         .define(key(HEADERS, ConfigType::String, "", "Extra request headers as Name:Value pairs separated by header.separator, e.g. X-Source:kafka|X-Env:test."))
         .define(key(HEADER_SEPARATOR, ConfigType::String, "|", "The separator between the pairs of `headers`."))
         .define(key(AUTH_TYPE, ConfigType::String, "NONE",

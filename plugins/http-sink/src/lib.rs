@@ -38,16 +38,22 @@ pub enum HttpSinkError {
         partition: i32,
         offset: i64,
     },
-    #[error("{url} refused records of topic {topic} partition {partition} offsets {offsets}: {status} after {attempts} attempt(s): {detail}")]
-    Delivery {
-        url: String,
-        topic: String,
-        partition: i32,
-        offsets: String,
-        status: String,
-        attempts: u32,
-        detail: String,
-    },
+    /// Boxed: the details are large, and every `Result` of this crate would carry their size.
+    #[error("{0}")]
+    Delivery(Box<DeliveryFailure>),
+}
+
+/// Records a service refused for good: where, which, and what it answered.
+#[derive(Debug, thiserror::Error)]
+#[error("{url} refused records of topic {topic} partition {partition} offsets {offsets}: {status} after {attempts} attempt(s): {detail}")]
+pub struct DeliveryFailure {
+    pub url: String,
+    pub topic: String,
+    pub partition: i32,
+    pub offsets: String,
+    pub status: String,
+    pub attempts: u32,
+    pub detail: String,
 }
 
 impl From<HttpSinkError> for ConnectError {

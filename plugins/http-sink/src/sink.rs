@@ -94,7 +94,7 @@ impl SinkTask for HttpSinkTask {
         for (request, outcome) in requests.iter().zip(outcomes) {
             let Err(failure) = outcome else { continue };
             let first = &records[request.records[0]];
-            let error = HttpSinkError::Delivery {
+            let error = HttpSinkError::Delivery(Box::new(crate::DeliveryFailure {
                 url: request.url.clone(),
                 topic: first.record.topic.to_string(),
                 partition: first.kafka_partition(),
@@ -109,7 +109,7 @@ impl SinkTask for HttpSinkTask {
                     .map_or_else(|| "no response".to_string(), |s| format!("status {s}")),
                 attempts: failure.attempts,
                 detail: failure.detail,
-            };
+            }));
             match config.on_error {
                 ErrorBehavior::Fail => {
                     first_error.get_or_insert(error);
@@ -159,10 +159,19 @@ mod tests {
         let mut task = HttpSinkTask::default();
         let error = task
             .start(
-                config_from([("http.api.url", "https://h/"), ("tls.ca.file", "/nonexistent/ca.pem")]),
+                config_from([
+                    ("http.api.url", "https://h/"),
+                    ("tls.ca.file", "/nonexistent/ca.pem"),
+                ]),
                 kconnect_plugin_api::context::DetachedContext::task_context(),
             )
             .unwrap_err();
-        assert!(error.message.starts_with("tls.ca.file /nonexistent/ca.pem:"), "{}", error.message);
+        assert!(
+            error
+                .message
+                .starts_with("tls.ca.file /nonexistent/ca.pem:"),
+            "{}",
+            error.message
+        );
     }
 }

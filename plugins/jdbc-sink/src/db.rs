@@ -31,11 +31,15 @@ pub enum DbError {
 }
 
 pub enum Connection {
-    Postgres {
-        client: postgres::Client,
-        statements: HashMap<String, postgres::Statement>,
-    },
+    /// Boxed: the client is large, and a task holds one connection either way.
+    Postgres(Box<PostgresSession>),
     MySql(mysql::Conn),
+}
+
+/// A PostgreSQL client and the statements it prepared, by SQL text.
+pub struct PostgresSession {
+    client: postgres::Client,
+    statements: HashMap<String, postgres::Statement>,
 }
 
 // PostgreSQL gets every parameter as text (bytes as binary), which its input functions parse
@@ -137,10 +141,10 @@ impl Connection {
                     .application_name("kconnect-jdbc-sink")
                     .connect(postgres::NoTls)
                     .map_err(|e| pg_error(e, None))?;
-                Ok(Connection::Postgres {
+                Ok(Connection::Postgres(Box::new(PostgresSession {
                     client,
                     statements: HashMap::new(),
-                })
+                })))
             }
             Dialect::MySql => {
                 let opts = mysql::OptsBuilder::new()
@@ -162,7 +166,8 @@ impl Connection {
     pub fn table_columns(&mut self, query: &str, table: &str) -> Result<Vec<String>, DbError> {
         use mysql::prelude::Queryable;
         match self {
-            Connection::Postgres { client, .. } => Ok(client
+            Connection::Postgres(session) => Ok(session
+                .client
                 .query(query, &[&table])
                 .map_err(|e| pg_error(e, None))?
                 .iter()
@@ -177,9 +182,10 @@ impl Connection {
         use mysql::prelude::Queryable;
         log::info!("{sql}");
         match self {
-            Connection::Postgres { client, .. } => {
-                client.batch_execute(sql).map_err(|e| pg_error(e, None))
-            }
+            Connection::Postgres(session) => session
+                .client
+                .batch_execute(sql)
+                .map_err(|e| pg_error(e, None)),
             Connection::MySql(conn) => conn.query_drop(sql).map_err(|e| mysql_error(e, None)),
         }
     }
@@ -188,7 +194,8 @@ impl Connection {
     pub fn run(&mut self, execs: &[Exec]) -> Result<(), DbError> {
         use mysql::prelude::Queryable;
         match self {
-            Connection::Postgres { client, statements } => {
+            Connection::Postgres(session) => {
+                let PostgresSession { client, statements } = &mut **session;
                 let mut tx = client.transaction().map_err(|e| pg_error(e, None))?;
                 let mut refs: Vec<&(dyn ToSql + Sync)> = Vec::new();
                 for (i, exec) in execs.iter().enumerate() {

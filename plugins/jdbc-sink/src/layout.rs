@@ -180,7 +180,15 @@ pub fn push_row<'a>(
 /// build a new but equal schema for every record).
 #[derive(Default)]
 pub struct LayoutCache {
-    entries: Vec<(String, Option<SchemaRef>, Option<SchemaRef>, Arc<Layout>)>,
+    entries: Vec<CachedLayout>,
+}
+
+/// A layout and what it was built for.
+struct CachedLayout {
+    table: String,
+    key: Option<SchemaRef>,
+    value: Option<SchemaRef>,
+    layout: Arc<Layout>,
 }
 
 fn same_schema(a: Option<&SchemaRef>, b: Option<&SchemaRef>) -> bool {
@@ -202,12 +210,14 @@ impl LayoutCache {
         value: Option<&SchemaRef>,
     ) -> Result<Arc<Layout>, String> {
         if let Some(entry) = self.entries.iter_mut().find(|e| {
-            e.0 == table && same_schema(e.2.as_ref(), value) && same_schema(e.1.as_ref(), key)
+            e.table == table
+                && same_schema(e.value.as_ref(), value)
+                && same_schema(e.key.as_ref(), key)
         }) {
             // Keep the newest schema objects: the next records most likely share them.
-            entry.1 = key.cloned();
-            entry.2 = value.cloned();
-            return Ok(entry.3.clone());
+            entry.key = key.cloned();
+            entry.value = value.cloned();
+            return Ok(entry.layout.clone());
         }
         let layout = Arc::new(build_layout(
             config,
@@ -217,12 +227,12 @@ impl LayoutCache {
         if self.entries.len() == Self::CAPACITY {
             self.entries.remove(0);
         }
-        self.entries.push((
-            table.to_string(),
-            key.cloned(),
-            value.cloned(),
-            layout.clone(),
-        ));
+        self.entries.push(CachedLayout {
+            table: table.to_string(),
+            key: key.cloned(),
+            value: value.cloned(),
+            layout: layout.clone(),
+        });
         Ok(layout)
     }
 }

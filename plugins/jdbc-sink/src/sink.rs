@@ -291,7 +291,11 @@ mod tests {
         assert!(with_errors[0].1[0].contains("needs a primary key"));
         let values = connector.validate(&config_from([(CONNECTION_URL, "jdbc:sqlite:x")]));
         let url = values.iter().find(|v| v.name == CONNECTION_URL).unwrap();
-        assert!(url.errors[0].contains("expected jdbc:<driver>://host/database"), "{:?}", url.errors);
+        assert!(
+            url.errors[0].contains("expected jdbc:<driver>://host/database"),
+            "{:?}",
+            url.errors
+        );
     }
 
     #[test]
@@ -299,6 +303,10 @@ mod tests {
         assert!(config_def().keys.iter().all(|k| k.documentation.len() > 20));
         let mut task = JdbcSinkTask::default();
         let error = task.put(&[]).unwrap_err();
-        assert!(error.message.contains("put called before start"), "{}", error.message);
+        assert!(
+            error.message.contains("put called before start"),
+            "{}",
+            error.message
+        );
     }
 }

@@ -143,7 +143,7 @@ fn changes(count: usize, keys: i64, seed: u64) -> Vec<Change> {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             let id = ((state >> 33) % keys as u64) as i64;
-            let row = ((state >> 20) % 5 != 0)
+            let row = (!(state >> 20).is_multiple_of(5))
                 .then(|| (format!("n{i}"), (state >> 40) as i64 % 100_000 - 50_000));
             (id, row)
         })

@@ -33,6 +33,8 @@ pub const SCHEMA_INCLUDE_LIST: &str = "schema.include.list";
 pub const SCHEMA_EXCLUDE_LIST: &str = "schema.exclude.list";
 pub const TABLE_INCLUDE_LIST: &str = "table.include.list";
 pub const TABLE_EXCLUDE_LIST: &str = "table.exclude.list";
+pub const COLUMN_INCLUDE_LIST: &str = "column.include.list";
+pub const COLUMN_EXCLUDE_LIST: &str = "column.exclude.list";
 pub const SNAPSHOT_MODE: &str = "snapshot.mode";
 pub const SNAPSHOT_FETCH_SIZE: &str = "snapshot.fetch.size";
 pub const TOMBSTONES_ON_DELETE: &str = "tombstones.on.delete";
@@ -168,6 +170,8 @@ pub fn postgres_config_def() -> ConfigDef {
         .define(ConfigKey::optional(SCHEMA_EXCLUDE_LIST, ConfigType::List, "", "Regular expressions matching schemas not to capture (not with schema.include.list)."))
         .define(ConfigKey::optional(TABLE_INCLUDE_LIST, ConfigType::List, "", "Regular expressions matching the whole <schema>.<table> of tables to capture; empty means all."))
         .define(ConfigKey::optional(TABLE_EXCLUDE_LIST, ConfigType::List, "", "Regular expressions matching <schema>.<table> of tables not to capture (not with table.include.list)."))
+        .define(ConfigKey::optional(COLUMN_INCLUDE_LIST, ConfigType::List, "", "Regular expressions matching the whole <schema>.<table>.<column> of columns the change events hold; empty means all. Key columns stay in the key."))
+        .define(ConfigKey::optional(COLUMN_EXCLUDE_LIST, ConfigType::List, "", "Regular expressions matching <schema>.<table>.<column> of columns left out of the change events (not with column.include.list)."))
         .define(
             ConfigKey::optional(SNAPSHOT_MODE, ConfigType::String, "initial", "initial: snapshot when no offset is stored, then stream; always: snapshot at every start; no_data (or never): stream only; initial_only: snapshot, then stop; when_needed: snapshot when no offset is stored or the slot is gone.")
                 .validator(one_of(SNAPSHOT_MODES)),
@@ -238,6 +242,8 @@ pub struct TableFilter {
     schema_exclude: Vec<Regex>,
     table_include: Vec<Regex>,
     table_exclude: Vec<Regex>,
+    column_include: Vec<Regex>,
+    column_exclude: Vec<Regex>,
 }
 
 impl TableFilter {
@@ -252,6 +258,13 @@ impl TableFilter {
             && !matches(&self.schema_exclude, schema)
             && (self.table_include.is_empty() || matches(&self.table_include, &full))
             && !matches(&self.table_exclude, &full)
+    }
+
+    /// Whether the change events of `<schema>.<table>` hold `column` in their rows.
+    pub fn includes_column(&self, schema: &str, table: &str, column: &str) -> bool {
+        let full = format!("{schema}.{table}.{column}");
+        (self.column_include.is_empty() || self.column_include.iter().any(|r| r.is_match(&full)))
+            && !self.column_exclude.iter().any(|r| r.is_match(&full))
     }
 }
 
@@ -321,6 +334,7 @@ pub fn extra_problems(config: &Config) -> Vec<(String, String)> {
     for (include, exclude) in [
         (SCHEMA_INCLUDE_LIST, SCHEMA_EXCLUDE_LIST),
         (TABLE_INCLUDE_LIST, TABLE_EXCLUDE_LIST),
+        (COLUMN_INCLUDE_LIST, COLUMN_EXCLUDE_LIST),
     ] {
         if has(include) && has(exclude) {
             problems.push((
@@ -345,6 +359,8 @@ pub fn extra_problems(config: &Config) -> Vec<(String, String)> {
             SCHEMA_EXCLUDE_LIST,
             TABLE_INCLUDE_LIST,
             TABLE_EXCLUDE_LIST,
+            COLUMN_INCLUDE_LIST,
+            COLUMN_EXCLUDE_LIST,
         ] {
             if let Err(e) = regexes(&parsed, key) {
                 problems.push((key.to_string(), e.to_string()));
@@ -408,6 +424,8 @@ impl PostgresSettings {
                 schema_exclude: regexes(&p, SCHEMA_EXCLUDE_LIST)?,
                 table_include: regexes(&p, TABLE_INCLUDE_LIST)?,
                 table_exclude: regexes(&p, TABLE_EXCLUDE_LIST)?,
+                column_include: regexes(&p, COLUMN_INCLUDE_LIST)?,
+                column_exclude: regexes(&p, COLUMN_EXCLUDE_LIST)?,
             },
             snapshot_mode,
             snapshot_fetch_size: p.int(SNAPSHOT_FETCH_SIZE) as usize,
@@ -524,6 +542,15 @@ mod tests {
         let s = PostgresSettings::parse(&c).unwrap();
         assert!(!s.tables.includes("public", "secret"));
         assert!(s.tables.includes("public", "items"));
+        let mut c = base();
+        c.insert(
+            "column.exclude.list".into(),
+            "public\\.items\\.(secret|pin)".into(),
+        );
+        let s = PostgresSettings::parse(&c).unwrap();
+        assert!(!s.tables.includes_column("public", "items", "secret"));
+        assert!(s.tables.includes_column("public", "items", "name"));
+        assert!(s.tables.includes_column("public", "other", "secret"));
         let mut c = base();
         c.insert("snapshot.mode".into(), "never".into());
         assert_eq!(

@@ -6,14 +6,18 @@
 //! and a snapshot row's `{"last_snapshot_record", "lsn", "txId", "ts_usec", "snapshot": true}`,
 //! as Debezium writes them, so that either connector resumes from the other's offsets.
 //!
-//! Meaning of the positions in kconnect's offsets (what resuming relies on):
-//! - `lsn_commit`: the commit LSN of the change's transaction (pgoutput Begin's `final_lsn`);
-//! - `lsn` = `lsn_proc`: the LSN of the change itself.
+//! Meaning of the positions, Debezium's (checked against Debezium 3.6's own offsets, which
+//! kconnect resumes from):
+//! - `lsn_commit`: the end of the last commit before the change's transaction (the first
+//!   element of `source.sequence`); every transaction committed before it was delivered;
+//! - `lsn` = `lsn_proc`: the LSN of the change itself; `txId`: its transaction.
 //!
 //! Invariants:
 //! - a change is skipped on resume exactly when it is at or before the stored position: its
-//!   transaction committed before the stored `lsn_commit`, or it is that transaction's change at
-//!   or before the stored `lsn_proc` ([`StoredOffset::already_delivered`]);
+//!   transaction's commit record lies before the stored `lsn_commit`, or it is a change of the
+//!   stored transaction (`txId`) at or before the stored `lsn_proc`
+//!   ([`StoredOffset::already_delivered`]); a later transaction is never skipped, even when
+//!   its changes were written to the WAL before the stored one's (interleaved transactions);
 //! - the slot's confirmed LSN only ever moves to the end of a transaction (or a heartbeat
 //!   position) all of whose records, and all records before them, are covered by the offset
 //!   the worker stored after Kafka acknowledged them ([`AckTracker::acknowledged`]).
@@ -43,6 +47,7 @@ pub fn partition(topic_prefix: &str) -> SourceMap {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StreamPosition {
     pub lsn: u64,
+    /// The end of the last commit before the change's transaction.
     pub lsn_commit: u64,
     pub tx_id: u32,
     /// Commit time, microseconds since the Unix epoch.
@@ -81,7 +86,20 @@ pub enum StoredOffset {
     /// The snapshot completed at `lsn` (the slot's consistent point); nothing streamed yet.
     SnapshotComplete { lsn: u64 },
     /// Changes up to this position were delivered.
-    Streaming { lsn_commit: u64, lsn_proc: u64 },
+    Streaming {
+        lsn_commit: u64,
+        lsn_proc: u64,
+        /// The transaction of the change at `lsn_proc` (`None` for a heartbeat's position).
+        tx_id: Option<u32>,
+    },
+}
+
+/// A transaction of the stream: where its commit record is (pgoutput Begin's `final_lsn`) and
+/// its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transaction {
+    pub final_lsn: u64,
+    pub xid: u32,
 }
 
 /// An offset that cannot be resumed from.
@@ -133,21 +151,35 @@ impl StoredOffset {
                 missing: LSN_PROC,
             })?;
         let lsn_commit = lsn_field(offset, LSN_COMMIT).or(lsn).unwrap_or(lsn_proc);
+        let tx_id = offset
+            .get(TX_ID)
+            .and_then(Value::as_i64)
+            .and_then(|id| u32::try_from(id).ok());
         Ok(StoredOffset::Streaming {
             lsn_commit,
             lsn_proc,
+            tx_id,
         })
     }
 
-    /// Whether a change of the transaction committing at `lsn_commit`, at `lsn`, was delivered
-    /// before.
-    pub fn already_delivered(&self, lsn_commit: u64, lsn: u64) -> bool {
+    /// Whether the change at `lsn` of transaction `tx` was delivered before.
+    pub fn already_delivered(&self, tx: Transaction, lsn: u64) -> bool {
         match *self {
             StoredOffset::Streaming {
-                lsn_commit: stored_commit,
+                lsn_commit,
                 lsn_proc,
-            } => lsn_commit < stored_commit || (lsn_commit == stored_commit && lsn <= lsn_proc),
-            StoredOffset::SnapshotComplete { lsn: consistent } => lsn_commit < consistent,
+                tx_id,
+            } => {
+                match tx_id {
+                    // A heartbeat's position lies between transactions: delivered are the
+                    // transactions that committed at or before it. A transaction that began
+                    // before it but committed after has early changes at lower LSNs that
+                    // were never sent.
+                    None => tx.final_lsn <= lsn_commit,
+                    Some(id) => tx.final_lsn < lsn_commit || (id == tx.xid && lsn <= lsn_proc),
+                }
+            }
+            StoredOffset::SnapshotComplete { lsn: consistent } => tx.final_lsn < consistent,
             _ => false,
         }
     }
@@ -157,7 +189,7 @@ impl StoredOffset {
 /// acknowledged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Pending {
-    lsn_commit: u64,
+    tx: Transaction,
     /// LSN of its last record; `None` when it produced no record.
     last_record_lsn: Option<u64>,
     /// What the slot may confirm after it.
@@ -172,16 +204,16 @@ pub struct AckTracker {
 }
 
 impl AckTracker {
-    /// A transaction was fully read: it committed at `lsn_commit`, its records (if any) end at
+    /// Transaction `tx` was fully read: its records (if any) end at
     /// `last_record_lsn`, and after it the slot may confirm `confirm_lsn` (the commit's end).
     pub fn transaction_done(
         &mut self,
-        lsn_commit: u64,
+        tx: Transaction,
         last_record_lsn: Option<u64>,
         confirm_lsn: u64,
     ) {
         self.pending.push_back(Pending {
-            lsn_commit,
+            tx,
             last_record_lsn,
             confirm_lsn,
         });
@@ -204,7 +236,7 @@ impl AckTracker {
         while let Some(front) = self.pending.front() {
             let covered = match front.last_record_lsn {
                 None => true,
-                Some(lsn) => stored.already_delivered(front.lsn_commit, lsn),
+                Some(lsn) => stored.already_delivered(front.tx, lsn),
             };
             if !covered {
                 break;
@@ -253,7 +285,8 @@ mod tests {
             StoredOffset::parse(Some(&o)).unwrap(),
             StoredOffset::Streaming {
                 lsn_commit: 300,
-                lsn_proc: 200
+                lsn_proc: 200,
+                tx_id: Some(7)
             }
         );
         let s = snapshot_offset(100, 3, 4, false);
@@ -291,41 +324,62 @@ mod tests {
             .contains("no usable lsn_proc"));
     }
 
+    fn tx(final_lsn: u64, xid: u32) -> Transaction {
+        Transaction { final_lsn, xid }
+    }
+
     #[test]
     fn resume_skips_exactly_what_was_delivered() {
+        // Delivered up to the change at 420 of transaction 7, which began after the commit
+        // that ended at 400.
         let stored = StoredOffset::Streaming {
-            lsn_commit: 500,
+            lsn_commit: 400,
             lsn_proc: 420,
+            tx_id: Some(7),
         };
-        assert!(stored.already_delivered(400, 450)); // an earlier transaction
-        assert!(stored.already_delivered(500, 420)); // the stored change itself
-        assert!(!stored.already_delivered(500, 421)); // later in the same transaction
-        assert!(!stored.already_delivered(600, 10));
-        assert!(!StoredOffset::None.already_delivered(1, 1));
+        assert!(stored.already_delivered(tx(380, 6), 350)); // an earlier transaction
+        assert!(stored.already_delivered(tx(500, 7), 420)); // the stored change itself
+        assert!(!stored.already_delivered(tx(500, 7), 421)); // later in the same transaction
+        assert!(!stored.already_delivered(tx(600, 8), 10)); // a later one
+                                                            // A transaction that wrote before the stored change but committed after it.
+        assert!(!stored.already_delivered(tx(600, 9), 410));
+        assert!(!StoredOffset::None.already_delivered(tx(1, 1), 1));
+        let heartbeat = StoredOffset::Streaming {
+            lsn_commit: 700,
+            lsn_proc: 700,
+            tx_id: None,
+        };
+        assert!(heartbeat.already_delivered(tx(650, 9), 640));
+        assert!(!heartbeat.already_delivered(tx(800, 10), 710));
+        // Begun before the heartbeat, committed after it: its early changes were not sent.
+        assert!(!heartbeat.already_delivered(tx(800, 11), 690));
     }
 
     #[test]
     fn the_slot_confirms_only_fully_acknowledged_transactions_in_order() {
         let mut t = AckTracker::default();
-        t.transaction_done(100, Some(90), 110);
-        t.transaction_done(200, None, 210); // filtered out: no records
-        t.transaction_done(300, Some(290), 310);
+        t.transaction_done(tx(100, 1), Some(90), 110);
+        t.transaction_done(tx(200, 2), None, 210); // filtered out: no records
+        t.transaction_done(tx(300, 3), Some(290), 310);
         // Half of the first transaction acknowledged: nothing to confirm.
         let half = StoredOffset::Streaming {
-            lsn_commit: 100,
+            lsn_commit: 50,
             lsn_proc: 80,
+            tx_id: Some(1),
         };
         assert_eq!(t.acknowledged(&half), None);
         let first = StoredOffset::Streaming {
-            lsn_commit: 100,
+            lsn_commit: 50,
             lsn_proc: 90,
+            tx_id: Some(1),
         };
         // The empty transaction after it goes along.
         assert_eq!(t.acknowledged(&first), Some(210));
         assert_eq!(t.acknowledged(&first), None);
         let all = StoredOffset::Streaming {
-            lsn_commit: 300,
+            lsn_commit: 210,
             lsn_proc: 290,
+            tx_id: Some(3),
         };
         assert_eq!(t.acknowledged(&all), Some(310));
         assert!(t.is_idle());

@@ -221,7 +221,7 @@ pub fn decode(data: Bytes) -> Result<Message, DecodeError> {
         }
         b'I' => {
             let relation_id = r.u32("the relation id")?;
-            expect(&mut r, &[b'N'], "N (new tuple)")?;
+            expect(&mut r, b"N", "N (new tuple)")?;
             Ok(Message::Insert {
                 relation_id,
                 new: r.tuple()?,
@@ -229,12 +229,12 @@ pub fn decode(data: Bytes) -> Result<Message, DecodeError> {
         }
         b'U' => {
             let relation_id = r.u32("the relation id")?;
-            let marker = expect(&mut r, &[b'K', b'O', b'N'], "K, O or N")?;
+            let marker = expect(&mut r, b"KON", "K, O or N")?;
             let old = if marker == b'N' {
                 None
             } else {
                 let old = r.tuple()?;
-                expect(&mut r, &[b'N'], "N (new tuple)")?;
+                expect(&mut r, b"N", "N (new tuple)")?;
                 Some(old)
             };
             Ok(Message::Update {
@@ -245,7 +245,7 @@ pub fn decode(data: Bytes) -> Result<Message, DecodeError> {
         }
         b'D' => {
             let relation_id = r.u32("the relation id")?;
-            expect(&mut r, &[b'K', b'O'], "K or O (old tuple)")?;
+            expect(&mut r, b"KO", "K or O (old tuple)")?;
             Ok(Message::Delete {
                 relation_id,
                 old: r.tuple()?,

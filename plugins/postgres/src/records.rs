@@ -17,7 +17,7 @@
 
 use crate::offsets;
 use crate::pgoutput::{ColumnValue, Relation, Tuple};
-use crate::types::{ColumnKind, TypeSettings, ValueError};
+use crate::types::{CatalogType, ColumnKind, TypeSettings, ValueError};
 use kconnect_plugin_api::abi_stable::std_types::RVec;
 use kconnect_plugin_api::{
     ConnectRecord, Schema, SchemaBuilder, SchemaRef, SchemaType, SourceMap, SourceRecord, Struct,
@@ -37,6 +37,9 @@ pub struct TableColumn {
     pub kind: ColumnKind,
     pub schema: SchemaRef,
     pub is_key: bool,
+    /// Whether the value (`before`/`after`) holds it (`column.include.list`/`exclude.list`);
+    /// key columns are in the key either way.
+    pub in_value: bool,
 }
 
 /// The schemas of one table's records.
@@ -61,6 +64,9 @@ pub struct ColumnDefinition {
     pub type_modifier: i32,
     pub not_null: bool,
     pub is_key: bool,
+    /// The column's default as `pg_get_expr` prints it (`'x'::text`, `0`, `now()`…).
+    pub default_expr: Option<String>,
+    pub catalog_type: CatalogType,
 }
 
 /// Replaces the characters Kafka does not allow in topic names by `_`, as Debezium does.
@@ -83,6 +89,7 @@ impl TableSchema {
         schema_name: &str,
         table_name: &str,
         columns: &[ColumnDefinition],
+        in_value: &dyn Fn(&str) -> bool,
         settings: &TypeSettings,
         source_schema: &SchemaRef,
     ) -> TableSchema {
@@ -93,13 +100,21 @@ impl TableSchema {
                 // Key columns are never null; pgoutput does not tell nullability, so a column
                 // is optional unless the catalog said NOT NULL or it is part of the key.
                 let optional = !(c.not_null || c.is_key);
-                let (kind, schema) =
-                    ColumnKind::of(c.type_oid, c.type_modifier, optional, settings);
+                let default = c.default_expr.as_deref().and_then(default_literal);
+                let (kind, schema) = ColumnKind::of(
+                    c.type_oid,
+                    c.type_modifier,
+                    &c.catalog_type,
+                    optional,
+                    default,
+                    settings,
+                );
                 TableColumn {
                     name: c.name.clone(),
                     kind,
                     schema,
                     is_key: c.is_key,
+                    in_value: in_value(&c.name),
                 }
             })
             .collect();
@@ -115,6 +130,7 @@ impl TableSchema {
         });
         let value_schema = columns
             .iter()
+            .filter(|c| c.in_value)
             .fold(
                 SchemaBuilder::struct_()
                     .name(&format!("{topic}.Value"))
@@ -135,24 +151,33 @@ impl TableSchema {
         }
     }
 
-    /// The schemas of a table pgoutput described. pgoutput says nothing about nullability:
-    /// `not_null` comes from the catalog when the caller knows it (by column name).
+    /// The schemas of a table pgoutput described. pgoutput says nothing about nullability or
+    /// defaults: those come from the catalog's column of the same name, when there is one.
     pub fn from_relation(
         topic_prefix: &str,
         relation: &Relation,
-        not_null: &dyn Fn(&str) -> bool,
+        catalog: &dyn Fn(&str) -> Option<ColumnDefinition>,
+        in_value: &dyn Fn(&str) -> bool,
         settings: &TypeSettings,
         source_schema: &SchemaRef,
     ) -> TableSchema {
         let columns: Vec<ColumnDefinition> = relation
             .columns
             .iter()
-            .map(|c| ColumnDefinition {
-                name: c.name.clone(),
-                type_oid: c.type_oid,
-                type_modifier: c.type_modifier,
-                not_null: not_null(&c.name),
-                is_key: c.is_key,
+            .map(|c| {
+                let known = catalog(&c.name);
+                ColumnDefinition {
+                    name: c.name.clone(),
+                    type_oid: c.type_oid,
+                    type_modifier: c.type_modifier,
+                    not_null: known.as_ref().is_some_and(|k| k.not_null),
+                    is_key: c.is_key,
+                    catalog_type: known
+                        .as_ref()
+                        .map(|k| k.catalog_type.clone())
+                        .unwrap_or_default(),
+                    default_expr: known.and_then(|k| k.default_expr),
+                }
             })
             .collect();
         TableSchema::new(
@@ -160,6 +185,7 @@ impl TableSchema {
             &relation.schema,
             &relation.table,
             &columns,
+            in_value,
             settings,
             source_schema,
         )
@@ -181,6 +207,9 @@ impl TableSchema {
     fn row(&self, tuple: &Tuple) -> Result<Value, ValueError> {
         let mut values = Struct::values_for(self.columns.len());
         for (i, column) in self.columns.iter().enumerate() {
+            if !column.in_value {
+                continue;
+            }
             let value = match tuple.get(i).unwrap_or(&ColumnValue::Null) {
                 ColumnValue::Text(text) => column.kind.convert(text)?,
                 ColumnValue::UnchangedToast => unavailable_value(column),
@@ -217,6 +246,49 @@ impl TableSchema {
     /// Whether two tuples have the same key.
     fn same_key(&self, a: &Tuple, b: &Tuple) -> bool {
         self.key_columns.iter().all(|&i| a.get(i) == b.get(i))
+    }
+}
+
+/// The text of a constant default (`'abc'::text` → `abc`, `42`, `-1.5`, `true`), in the form
+/// the column's values have; `None` for NULL and for expressions (functions, sequences), whose
+/// defaults are not in the schema.
+pub fn default_literal(expr: &str) -> Option<String> {
+    let expr = expr.trim();
+    if let Some(quoted) = expr.strip_prefix('\'') {
+        let mut text = String::new();
+        let mut chars = quoted.chars();
+        while let Some(c) = chars.next() {
+            if c == '\'' {
+                if chars.as_str().starts_with('\'') {
+                    chars.next();
+                    text.push('\'');
+                    continue;
+                }
+                let cast = chars.as_str();
+                // Only a plain cast may follow (`::text`, `::character varying`).
+                let plain_cast = cast.is_empty()
+                    || cast.strip_prefix("::").is_some_and(|t| {
+                        t.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || " _\"[]".contains(c))
+                    });
+                return plain_cast.then_some(text);
+            }
+            text.push(c);
+        }
+        return None;
+    }
+    let unparenthesized = expr
+        .strip_prefix('(')
+        .and_then(|e| e.strip_suffix(')'))
+        .unwrap_or(expr);
+    let is_number = {
+        let digits = unparenthesized.strip_prefix('-').unwrap_or(unparenthesized);
+        !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+    };
+    if is_number || matches!(unparenthesized, "true" | "false") {
+        Some(unparenthesized.to_string())
+    } else {
+        None
     }
 }
 
@@ -264,6 +336,7 @@ pub fn source_schema() -> SchemaRef {
         .build_ref();
     SchemaBuilder::struct_()
         .name("io.debezium.connector.postgresql.Source")
+        .version(1)
         .field("version", string())
         .field("connector", string())
         .field("name", string())
@@ -278,6 +351,9 @@ pub fn source_schema() -> SchemaRef {
         .field("txId", optional_int64())
         .field("lsn", optional_int64())
         .field("xmin", optional_int64())
+        // Debezium 3.6: the replication origin of the change (null without one).
+        .field("origin", optional_string())
+        .field("origin_lsn", optional_int64())
         .build_ref()
 }
 
@@ -370,6 +446,9 @@ pub struct ChangeSource {
     pub sequence: Option<String>,
     pub snapshot: SnapshotMarker,
     pub offset: SourceMap,
+    /// When the connector processed the change (the envelope's `ts_ms`/`ts_us`/`ts_ns`),
+    /// microseconds since the epoch.
+    pub processed_us: i64,
 }
 
 /// The kind of change.
@@ -429,7 +508,7 @@ impl RecordBuilder {
     }
 
     fn source(&self, table: &TableSchema, at: &ChangeSource) -> Value {
-        let mut values = Struct::values_for(14);
+        let mut values = Struct::values_for(16);
         values.extend([
             Value::from(self.version.as_str()),
             Value::from(CONNECTOR_NAME),
@@ -444,6 +523,8 @@ impl RecordBuilder {
             Value::from(table.table_name.as_str()),
             at.tx_id.map_or(Value::Null, Value::Int64),
             at.lsn.map_or(Value::Null, |l| Value::Int64(l as i64)),
+            Value::Null,
+            Value::Null,
             Value::Null,
         ]);
         Value::Struct(Struct {
@@ -460,7 +541,6 @@ impl RecordBuilder {
         after: Value,
         op: Operation,
         at: &ChangeSource,
-        now_us: i64,
     ) -> SourceRecord {
         let mut values = Struct::values_for(8);
         values.extend([
@@ -469,9 +549,9 @@ impl RecordBuilder {
             self.source(table, at),
             Value::Null,
             Value::from(op.code()),
-            Value::Int64(now_us.div_euclid(1000)),
-            Value::Int64(now_us),
-            Value::Int64(now_us.saturating_mul(1000)),
+            Value::Int64(at.processed_us.div_euclid(1000)),
+            Value::Int64(at.processed_us),
+            Value::Int64(at.processed_us.saturating_mul(1000)),
         ]);
         self.record(
             table,
@@ -508,8 +588,7 @@ impl RecordBuilder {
     }
 
     /// The records of one change, appended to `out`: usually one, two for a delete with a
-    /// tombstone, four for an update of the key. `now_us` is the processing time.
-    #[allow(clippy::too_many_arguments)]
+    /// tombstone, three for an update of the key.
     pub fn change(
         &self,
         table: &TableSchema,
@@ -517,26 +596,17 @@ impl RecordBuilder {
         before: Option<&Tuple>,
         after: Option<&Tuple>,
         at: &ChangeSource,
-        now_us: i64,
         out: &mut Vec<SourceRecord>,
     ) -> Result<(), ValueError> {
         match (op, before, after) {
             (Operation::Update, Some(old), Some(new)) if !table.same_key(old, new) => {
                 // The key changed: Debezium's delete of the old key, then a create of the new.
-                self.change(table, Operation::Delete, Some(old), None, at, now_us, out)?;
-                return self.change(table, Operation::Create, None, Some(new), at, now_us, out);
+                self.change(table, Operation::Delete, Some(old), None, at, out)?;
+                return self.change(table, Operation::Create, None, Some(new), at, out);
             }
             (Operation::Delete, Some(old), _) => {
                 let key = table.key(old)?;
-                out.push(self.envelope(
-                    table,
-                    key.clone(),
-                    table.row(old)?,
-                    Value::Null,
-                    op,
-                    at,
-                    now_us,
-                ));
+                out.push(self.envelope(table, key.clone(), table.row(old)?, Value::Null, op, at));
                 if self.tombstones_on_delete {
                     out.push(self.record(table, key, None, Value::Null, at));
                 }
@@ -552,18 +622,10 @@ impl RecordBuilder {
                     _ => Value::Null,
                 };
                 let after = table.row(new)?;
-                out.push(self.envelope(table, key, before, after, op, at, now_us));
+                out.push(self.envelope(table, key, before, after, op, at));
             }
             (Operation::Truncate, None, None) => {
-                out.push(self.envelope(
-                    table,
-                    Value::Null,
-                    Value::Null,
-                    Value::Null,
-                    op,
-                    at,
-                    now_us,
-                ));
+                out.push(self.envelope(table, Value::Null, Value::Null, Value::Null, op, at));
             }
             _ => {}
         }
@@ -637,6 +699,8 @@ mod tests {
                 type_modifier: -1,
                 not_null: true,
                 is_key: true,
+                default_expr: None,
+                catalog_type: CatalogType::default(),
             },
             ColumnDefinition {
                 name: "name".into(),
@@ -644,6 +708,8 @@ mod tests {
                 type_modifier: -1,
                 not_null: false,
                 is_key: false,
+                default_expr: None,
+                catalog_type: CatalogType::default(),
             },
         ];
         TableSchema::new(
@@ -651,6 +717,7 @@ mod tests {
             "public",
             "items",
             &columns,
+            &|_| true,
             &TypeSettings::default(),
             &source_schema(),
         )
@@ -668,6 +735,7 @@ mod tests {
             sequence: Some("[\"4000\",\"4242\"]".into()),
             snapshot: SnapshotMarker::False,
             offset: SourceMap::new().with("lsn", 4242i64),
+            processed_us: 99_000,
         }
     }
 
@@ -689,7 +757,6 @@ mod tests {
             None,
             Some(&vec![text("7"), text("pen")]),
             &at(),
-            99_000,
             &mut out,
         )
         .unwrap();
@@ -748,7 +815,7 @@ mod tests {
         let old = vec![text("7"), ColumnValue::Null];
         let mut out = Vec::new();
         RecordBuilder::new("shop", "db", true)
-            .change(&t, Operation::Delete, Some(&old), None, &at(), 0, &mut out)
+            .change(&t, Operation::Delete, Some(&old), None, &at(), &mut out)
             .unwrap();
         assert_eq!(out.len(), 2);
         assert_eq!(field(&out[0].record.value, "op"), &Value::from("d"));
@@ -760,7 +827,7 @@ mod tests {
         assert_eq!(out[1].record.key, out[0].record.key);
         let mut out = Vec::new();
         RecordBuilder::new("shop", "db", false)
-            .change(&t, Operation::Delete, Some(&old), None, &at(), 0, &mut out)
+            .change(&t, Operation::Delete, Some(&old), None, &at(), &mut out)
             .unwrap();
         assert_eq!(out.len(), 1);
     }
@@ -776,7 +843,6 @@ mod tests {
                 Some(&vec![text("1"), ColumnValue::Null]),
                 Some(&vec![text("2"), text("x")]),
                 &at(),
-                0,
                 &mut out,
             )
             .unwrap();
@@ -802,7 +868,6 @@ mod tests {
                 Some(&vec![text("1"), text("a")]),
                 Some(&vec![text("1"), ColumnValue::UnchangedToast]),
                 &at(),
-                0,
                 &mut out,
             )
             .unwrap();
@@ -838,6 +903,23 @@ mod tests {
             SnapshotMarker::of_snapshot_row(false, false, false, false),
             True
         );
+    }
+
+    #[test]
+    fn only_constant_defaults_reach_the_schema() {
+        assert_eq!(default_literal("''::text").as_deref(), Some(""));
+        assert_eq!(
+            default_literal("'it''s'::character varying").as_deref(),
+            Some("it's")
+        );
+        assert_eq!(default_literal("'-1'::integer").as_deref(), Some("-1"));
+        assert_eq!(default_literal("(-2.5)").as_deref(), Some("-2.5"));
+        assert_eq!(default_literal("42").as_deref(), Some("42"));
+        assert_eq!(default_literal("true").as_deref(), Some("true"));
+        assert_eq!(default_literal("nextval('t_id_seq'::regclass)"), None);
+        assert_eq!(default_literal("now()"), None);
+        assert_eq!(default_literal("NULL::text"), None);
+        assert_eq!(default_literal("'a'::text || 'b'::text"), None);
     }
 
     #[test]

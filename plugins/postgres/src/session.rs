@@ -11,6 +11,7 @@
 
 use crate::config::{AutocreateMode, PostgresSettings};
 use crate::records::ColumnDefinition;
+use crate::types::CatalogType;
 use crate::PostgresError;
 use pgwire_replication::{Lsn, QueryRow, ReplicationClient, ReplicationConfig, TlsConfig};
 use std::collections::BTreeMap;
@@ -69,6 +70,13 @@ pub fn text(row: &QueryRow, i: usize) -> String {
         .unwrap_or_default()
 }
 
+/// The text of column `i` of a row, `None` for NULL.
+pub fn optional_text(row: &QueryRow, i: usize) -> Option<String> {
+    row.get(i)
+        .and_then(|v| v.as_ref())
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+}
+
 impl SqlSession {
     pub async fn connect(settings: &PostgresSettings) -> Result<SqlSession, PostgresError> {
         let what = format!(
@@ -115,10 +123,15 @@ impl SqlSession {
         let rows = self
             .query(&format!(
                 "SELECT n.nspname, c.relname, a.attname, a.atttypid, a.atttypmod, a.attnotnull, \
-                 COALESCE(a.attnum = ANY(i.indkey), false) \
+                 COALESCE(a.attnum = ANY(i.indkey), false), pg_get_expr(d.adbin, d.adrelid), \
+                 CASE WHEN t.typcategory = 'A' THEN t.typelem END, \
+                 (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) \
+                  FROM pg_enum e WHERE e.enumtypid = a.atttypid) \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
                  LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary \
+                 LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum \
+                 JOIN pg_type t ON t.oid = a.atttypid \
                  WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
                  AND n.nspname NOT LIKE 'pg_toast%'{filter} \
                  ORDER BY n.nspname, c.relname, a.attnum"
@@ -139,6 +152,11 @@ impl SqlSession {
                     type_modifier: text(row, 4).parse().unwrap_or(-1),
                     not_null: text(row, 5) == "t",
                     is_key: text(row, 6) == "t",
+                    default_expr: optional_text(row, 7),
+                    catalog_type: CatalogType {
+                        element_oid: optional_text(row, 8).and_then(|t| t.parse().ok()),
+                        enum_labels: optional_text(row, 9),
+                    },
                 });
         }
         Ok(tables)

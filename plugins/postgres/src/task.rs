@@ -19,7 +19,7 @@
 //!   no transaction is open.
 
 use crate::config::{PostgresSettings, SnapshotMode};
-use crate::offsets::{self, AckTracker, StoredOffset, StreamPosition};
+use crate::offsets::{self, AckTracker, StoredOffset, StreamPosition, Transaction};
 use crate::pgoutput::{self, Message, Relation, Tuple};
 use crate::records::{
     ChangeSource, ColumnDefinition, Operation, RecordBuilder, SnapshotMarker, TableSchema,
@@ -102,21 +102,26 @@ struct Running {
     state: State,
 }
 
+/// The snapshot being read: its rows are stamped with the slot's start point and the time the
+/// snapshot began.
+struct SnapshotPhase {
+    reader: SnapshotReader,
+    schemas: Vec<TableSchema>,
+    lsn: u64,
+    ts_us: i64,
+}
+
 enum Phase {
-    Snapshot {
-        reader: SnapshotReader,
-        schemas: Vec<TableSchema>,
-        lsn: u64,
-        ts_us: i64,
-    },
+    Snapshot(Box<SnapshotPhase>),
     Streaming,
     Idle,
 }
 
 /// The transaction being read.
 struct OpenTransaction {
-    lsn_commit: u64,
-    xid: u32,
+    tx: Transaction,
+    /// The end of the commit before it (its offsets' `lsn_commit`).
+    previous_commit_end: u64,
     commit_time_us: i64,
     last_record_lsn: Option<u64>,
 }
@@ -135,7 +140,11 @@ struct State {
     stored: StoredOffset,
     acks: AckTracker,
     open: Option<OpenTransaction>,
+    /// The end of the last commit read in this session (Debezium's `sequence` names it).
     last_commit_lsn: Option<u64>,
+    /// Where this session's stream starts (the slot's confirmed or consistent point): the
+    /// `lsn_commit` of transactions before the session read a commit.
+    stream_start: u64,
     server_position: u64,
     last_heartbeat: Instant,
 }
@@ -218,12 +227,12 @@ impl State {
                 settings.snapshot_fetch_size,
             )
             .await?;
-            Phase::Snapshot {
+            Phase::Snapshot(Box::new(SnapshotPhase {
                 reader,
                 schemas,
                 lsn: start_lsn,
                 ts_us: now_us(),
-            }
+            }))
         } else if settings.snapshot_mode == SnapshotMode::InitialOnly {
             Phase::Idle
         } else {
@@ -241,6 +250,7 @@ impl State {
             acks: AckTracker::default(),
             open: None,
             last_commit_lsn: None,
+            stream_start: start_lsn,
             server_position: start_lsn,
             last_heartbeat: Instant::now(),
             settings,
@@ -272,7 +282,7 @@ impl State {
 
     async fn poll(&mut self, timeout: Duration) -> Result<Vec<SourceRecord>, PostgresError> {
         match &mut self.phase {
-            Phase::Snapshot { .. } => self.poll_snapshot().await,
+            Phase::Snapshot(_) => self.poll_snapshot().await,
             Phase::Streaming => self.poll_stream(timeout).await,
             Phase::Idle => {
                 tokio::time::sleep(timeout.min(Duration::from_secs(1))).await;
@@ -282,15 +292,15 @@ impl State {
     }
 
     async fn poll_snapshot(&mut self) -> Result<Vec<SourceRecord>, PostgresError> {
-        let Phase::Snapshot {
+        let Phase::Snapshot(snapshot) = &mut self.phase else {
+            return Ok(Vec::new());
+        };
+        let SnapshotPhase {
             reader,
             schemas,
             lsn,
             ts_us,
-        } = &mut self.phase
-        else {
-            return Ok(Vec::new());
-        };
+        } = snapshot.as_mut();
         let rows = reader.next_rows(self.settings.max_batch_size).await?;
         let mut records = Vec::with_capacity(rows.len());
         let now = now_us();
@@ -308,6 +318,7 @@ impl State {
                     *ts_us,
                     row.marker == SnapshotMarker::Last,
                 ),
+                processed_us: now,
             };
             self.builder
                 .change(
@@ -316,7 +327,6 @@ impl State {
                     None,
                     Some(&row.tuple),
                     &at,
-                    now,
                     &mut records,
                 )
                 .map_err(|e| PostgresError::value(table, e))?;
@@ -372,18 +382,22 @@ impl State {
                 commit_time_micros,
             } => {
                 self.open = Some(OpenTransaction {
-                    lsn_commit: final_lsn.as_u64(),
-                    xid,
+                    tx: Transaction {
+                        final_lsn: final_lsn.as_u64(),
+                        xid,
+                    },
+                    previous_commit_end: self.last_commit_lsn.unwrap_or(self.stream_start),
                     commit_time_us: commit_time_micros + PG_EPOCH_OFFSET_US,
                     last_record_lsn: None,
                 });
             }
-            ReplicationEvent::Commit { lsn, end_lsn, .. } => {
+            ReplicationEvent::Commit { end_lsn, .. } => {
                 if let Some(tx) = self.open.take() {
                     self.acks
-                        .transaction_done(tx.lsn_commit, tx.last_record_lsn, end_lsn.as_u64());
+                        .transaction_done(tx.tx, tx.last_record_lsn, end_lsn.as_u64());
                 }
-                self.last_commit_lsn = Some(lsn.as_u64());
+                // Debezium's `sequence` names the end of the previous commit.
+                self.last_commit_lsn = Some(end_lsn.as_u64());
                 self.server_position = self.server_position.max(end_lsn.as_u64());
             }
             ReplicationEvent::XLogData {
@@ -474,18 +488,18 @@ impl State {
                 )))
             }
         };
-        if !wanted || self.stored.already_delivered(tx.lsn_commit, lsn) {
+        if !wanted || self.stored.already_delivered(tx.tx, lsn) {
             return Ok(());
         }
         let position = StreamPosition {
             lsn,
-            lsn_commit: tx.lsn_commit,
-            tx_id: tx.xid,
+            lsn_commit: tx.previous_commit_end,
+            tx_id: tx.tx.xid,
             commit_time_us: tx.commit_time_us,
         };
         let at = ChangeSource {
             ts_us: tx.commit_time_us,
-            tx_id: Some(tx.xid as i64),
+            tx_id: Some(tx.tx.xid as i64),
             lsn: Some(lsn),
             sequence: Some(format!(
                 "[{},\"{lsn}\"]",
@@ -494,9 +508,10 @@ impl State {
             )),
             snapshot: SnapshotMarker::False,
             offset: offsets::streaming_offset(&position, op.message_type()),
+            processed_us: now_us(),
         };
         self.builder
-            .change(table, op, before, after, &at, now_us(), out)
+            .change(table, op, before, after, &at, out)
             .map_err(|e| PostgresError::value(table, e))?;
         tx.last_record_lsn = Some(lsn);
         Ok(())
@@ -534,7 +549,12 @@ impl State {
         Ok(Some(TableSchema::from_relation(
             &self.settings.topic_prefix,
             &relation,
-            &|name| by_name.get(name).is_some_and(|c| c.not_null),
+            &|name| by_name.get(name).map(|c| (*c).clone()),
+            &|column| {
+                self.settings
+                    .tables
+                    .includes_column(&relation.schema, &relation.table, column)
+            },
             &self.settings.types,
             &self.builder.source_schema,
         )))
@@ -560,7 +580,14 @@ impl State {
         };
         let mut offset = offsets::streaming_offset(&position, "HEARTBEAT");
         offset.insert(offsets::TX_ID, kconnect_plugin_api::Value::Null);
-        self.acks.transaction_done(lsn, Some(lsn), lsn);
+        self.acks.transaction_done(
+            Transaction {
+                final_lsn: lsn,
+                xid: 0,
+            },
+            Some(lsn),
+            lsn,
+        );
         out.push(
             self.builder
                 .heartbeat(&self.settings.heartbeat_topic, offset, now_us() / 1000),
@@ -579,8 +606,8 @@ impl State {
     }
 
     async fn stop(mut self) -> Result<(), PostgresError> {
-        if let Phase::Snapshot { reader, .. } = std::mem::replace(&mut self.phase, Phase::Idle) {
-            drop(reader.into_session().await);
+        if let Phase::Snapshot(snapshot) = std::mem::replace(&mut self.phase, Phase::Idle) {
+            drop(snapshot.reader.into_session().await);
         }
         if self.started {
             let shutdown =
@@ -619,6 +646,7 @@ fn schemas_of(
                 schema,
                 table,
                 columns,
+                &|column| settings.tables.includes_column(schema, table, column),
                 &settings.types,
                 &builder.source_schema,
             )

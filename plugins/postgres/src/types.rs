@@ -56,6 +56,16 @@ pub mod oid {
     pub const JSONB: u32 = 3802;
 }
 
+/// What the catalog says about a column's type beyond its OID: the element type of an array,
+/// the labels of an enum.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CatalogType {
+    /// `pg_type.typelem` of an array type.
+    pub element_oid: Option<u32>,
+    /// The labels of an enum type, in their order, comma-separated (Debezium's `allowed`).
+    pub enum_labels: Option<String>,
+}
+
 /// `decimal.handling.mode`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecimalMode {
@@ -116,8 +126,15 @@ pub enum ColumnKind {
     TimeMicros,
     TimestampMillis,
     TimestampMicros,
-    ZonedTimestamp,
+    /// ISO-8601 in UTC with exactly the column's fraction digits, as Debezium prints it.
+    ZonedTimestamp {
+        fraction_digits: u32,
+    },
     ZonedTime,
+    /// A one-dimensional array; its elements are optional values of `element`.
+    Array {
+        element: Box<ColumnKind>,
+    },
 }
 
 /// A value that did not parse as its column's type.
@@ -145,16 +162,57 @@ impl ColumnKind {
     pub fn of(
         type_oid: u32,
         type_modifier: i32,
+        catalog: &CatalogType,
         optional: bool,
+        default: Option<String>,
         settings: &TypeSettings,
     ) -> (ColumnKind, SchemaRef) {
-        let (kind, builder) = Self::mapping(type_oid, type_modifier, settings);
-        let builder = if optional {
+        let (kind, builder) = match (catalog.element_oid, &catalog.enum_labels) {
+            (Some(element_oid), _) => {
+                let (element, element_schema) = Self::of(
+                    element_oid,
+                    type_modifier,
+                    &CatalogType::default(),
+                    true,
+                    None,
+                    settings,
+                );
+                (
+                    ColumnKind::Array {
+                        element: Box::new(element),
+                    },
+                    SchemaBuilder::array(element_schema),
+                )
+            }
+            (None, Some(labels)) => (
+                ColumnKind::Text,
+                SchemaBuilder::new(SchemaType::String)
+                    .name("io.debezium.data.Enum")
+                    .version(1)
+                    .parameter("allowed", labels),
+            ),
+            (None, None) => Self::mapping(type_oid, type_modifier, settings),
+        };
+        let mut builder = if optional {
             builder.optional()
         } else {
             builder
         };
-        (kind, builder.build_ref())
+        // A default that does not read as the column's type is left out rather than guessed.
+        // (Struct-valued kinds have no constant default in the schema.)
+        let default = default.and_then(|text| kind.convert(text.as_bytes()).ok());
+        if let Some(value) = default.filter(|v| !matches!(v, Value::Struct(_))) {
+            builder = builder.default_value(value);
+        }
+        let schema = builder.build_ref();
+        // A struct value carries its schema, which must be the column's own (optional or not).
+        let kind = match kind {
+            ColumnKind::VariableDecimal { .. } => ColumnKind::VariableDecimal {
+                schema: schema.clone(),
+            },
+            other => other,
+        };
+        (kind, schema)
     }
 
     fn mapping(
@@ -214,7 +272,9 @@ impl ColumnKind {
                 named(SchemaType::Int64, "io.debezium.time.MicroTimestamp"),
             ),
             oid::TIMESTAMPTZ => (
-                ColumnKind::ZonedTimestamp,
+                ColumnKind::ZonedTimestamp {
+                    fraction_digits: fraction_digits as u32,
+                },
                 named(SchemaType::String, "io.debezium.time.ZonedTimestamp"),
             ),
             oid::TIMETZ => (
@@ -235,12 +295,9 @@ impl ColumnKind {
             DecimalMode::String => (ColumnKind::Text, SchemaBuilder::new(SchemaType::String)),
             DecimalMode::Precise if type_modifier < 4 => {
                 let builder = variable_scale_decimal_builder();
-                (
-                    ColumnKind::VariableDecimal {
-                        schema: variable_scale_decimal_builder().build_ref(),
-                    },
-                    builder,
-                )
+                // `of` replaces the schema by the column's final one.
+                let schema = builder.clone().build_ref();
+                (ColumnKind::VariableDecimal { schema }, builder)
             }
             DecimalMode::Precise => {
                 let precision = ((type_modifier - 4) >> 16) & 0xffff;
@@ -307,8 +364,19 @@ impl ColumnKind {
                 Value::Int64(parse_timestamp_micros(s)?.div_euclid(1000))
             }
             ColumnKind::TimestampMicros => Value::Int64(parse_timestamp_micros(s)?),
-            ColumnKind::ZonedTimestamp => Value::String(zoned_timestamp(s)?.into()),
+            ColumnKind::ZonedTimestamp { fraction_digits } => {
+                Value::String(zoned_timestamp(s, *fraction_digits)?.into())
+            }
             ColumnKind::ZonedTime => Value::String(zoned_time(s)?.into()),
+            ColumnKind::Array { element } => Value::Array(
+                parse_array(s)?
+                    .into_iter()
+                    .map(|item| {
+                        item.map_or(Ok(Value::Null), |text| element.convert(text.as_bytes()))
+                    })
+                    .collect::<Result<Vec<Value>, ValueError>>()?
+                    .into(),
+            ),
         })
     }
 }
@@ -552,20 +620,76 @@ fn split_offset<'a>(s: &'a str, kind: &'static str) -> Result<(&'a str, i64), Va
     Ok((rest, sign * seconds))
 }
 
-/// Fraction digits the way `java.time`'s ISO formatters print them: none for a whole second,
-/// else 3, 6 or 9 digits, as many as needed.
-fn iso_fraction(micros: i64) -> String {
-    if micros == 0 {
-        String::new()
-    } else if micros % 1000 == 0 {
-        format!(".{:03}", micros / 1000)
-    } else {
-        format!(".{micros:06}")
+/// The elements of a one-dimensional array literal (`{1,NULL,"a b"}`), `None` for NULL.
+fn parse_array(s: &str) -> Result<Vec<Option<String>>, ValueError> {
+    let bad = |reason| value_error("array", s, reason);
+    let body = s
+        .strip_prefix('{')
+        .and_then(|b| b.strip_suffix('}'))
+        .ok_or_else(|| bad("not an array literal ({…})"))?;
+    let mut items = Vec::new();
+    if body.is_empty() {
+        return Ok(items);
+    }
+    let mut chars = body.chars().peekable();
+    loop {
+        let item = if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut text = String::new();
+            loop {
+                match chars.next() {
+                    Some('\\') => text.push(chars.next().ok_or_else(|| bad("ends in an escape"))?),
+                    Some('"') => break,
+                    Some(c) => text.push(c),
+                    None => return Err(bad("unterminated quoted element")),
+                }
+            }
+            Some(text)
+        } else {
+            let mut text = String::new();
+            while let Some(&c) = chars.peek() {
+                if c == ',' {
+                    break;
+                }
+                if c == '{' {
+                    return Err(bad("multi-dimensional arrays are not supported"));
+                }
+                text.push(c);
+                chars.next();
+            }
+            (text != "NULL").then_some(text)
+        };
+        items.push(item);
+        match chars.next() {
+            None => return Ok(items),
+            Some(',') => {}
+            Some(_) => return Err(bad("junk after a quoted element")),
+        }
     }
 }
 
+/// The fraction of a second as `java.time`'s ISO formatters print it: as many digits as
+/// needed, none for a whole second (Debezium's ZonedTime).
+fn minimal_fraction(micros: i64) -> String {
+    if micros == 0 {
+        return String::new();
+    }
+    format!(".{micros:06}").trim_end_matches('0').to_string()
+}
+
+/// The fraction of a second with exactly `digits` digits (none for 0), as Debezium's
+/// ZonedTimestamp and ZonedTime print a column of that precision.
+fn iso_fraction(micros: i64, digits: u32) -> String {
+    let digits = digits.min(6);
+    if digits == 0 {
+        return String::new();
+    }
+    let scaled = micros / 10i64.pow(6 - digits);
+    format!(".{scaled:0width$}", width = digits as usize)
+}
+
 /// `timestamptz` text to the ISO-8601 UTC string of `io.debezium.time.ZonedTimestamp`.
-fn zoned_timestamp(s: &str) -> Result<String, ValueError> {
+fn zoned_timestamp(s: &str, fraction_digits: u32) -> Result<String, ValueError> {
     let (local, offset) = split_offset(s, "timestamp with time zone")?;
     let utc = parse_timestamp_micros(local)? - offset * 1_000_000;
     let days = utc.div_euclid(86_400_000_000);
@@ -577,7 +701,7 @@ fn zoned_timestamp(s: &str) -> Result<String, ValueError> {
         secs / 3600,
         secs / 60 % 60,
         secs % 60,
-        iso_fraction(in_day % 1_000_000)
+        iso_fraction(in_day % 1_000_000, fraction_digits)
     ))
 }
 
@@ -592,7 +716,7 @@ fn zoned_time(s: &str) -> Result<String, ValueError> {
         secs / 3600,
         secs / 60 % 60,
         secs % 60,
-        iso_fraction(utc % 1_000_000)
+        minimal_fraction(utc % 1_000_000)
     ))
 }
 
@@ -601,7 +725,14 @@ mod tests {
     use super::*;
 
     fn kind(type_oid: u32, modifier: i32) -> (ColumnKind, SchemaRef) {
-        ColumnKind::of(type_oid, modifier, true, &TypeSettings::default())
+        ColumnKind::of(
+            type_oid,
+            modifier,
+            &CatalogType::default(),
+            true,
+            None,
+            &TypeSettings::default(),
+        )
     }
 
     #[test]
@@ -675,7 +806,14 @@ mod tests {
             time_precision: TimePrecisionMode::Connect,
             ..TypeSettings::default()
         };
-        let (k, s) = ColumnKind::of(oid::TIMESTAMP, -1, false, &connect);
+        let (k, s) = ColumnKind::of(
+            oid::TIMESTAMP,
+            -1,
+            &CatalogType::default(),
+            false,
+            None,
+            &connect,
+        );
         assert_eq!(s.name(), Some("org.apache.kafka.connect.data.Timestamp"));
         assert_eq!(
             k.convert(b"1970-01-01 00:00:01.9").unwrap(),
@@ -684,22 +822,76 @@ mod tests {
     }
 
     #[test]
-    fn zoned_values_are_iso_strings_in_utc() {
+    fn arrays_and_enums_as_debezium_maps_them() {
+        let int_array = CatalogType {
+            element_oid: Some(oid::INT4),
+            enum_labels: None,
+        };
+        let (k, schema) =
+            ColumnKind::of(1007, -1, &int_array, true, None, &TypeSettings::default());
+        assert_eq!(schema.schema_type, SchemaType::Array);
+        assert!(schema.value_schema().unwrap().optional);
+        assert_eq!(
+            k.convert(b"{1,NULL,-3}").unwrap(),
+            Value::Array(vec![Value::Int32(1), Value::Null, Value::Int32(-3)].into())
+        );
+        assert_eq!(k.convert(b"{}").unwrap(), Value::Array(Vec::new().into()));
+        let text_array = CatalogType {
+            element_oid: Some(oid::TEXT),
+            enum_labels: None,
+        };
+        let (k, _) = ColumnKind::of(1009, -1, &text_array, true, None, &TypeSettings::default());
+        assert_eq!(
+            k.convert(br#"{"a b",c,"q\"x","NULL"}"#).unwrap(),
+            Value::Array(
+                vec![
+                    Value::from("a b"),
+                    Value::from("c"),
+                    Value::from("q\"x"),
+                    Value::from("NULL")
+                ]
+                .into()
+            )
+        );
+        assert!(k.convert(b"{{1},{2}}").is_err());
+        let mood = CatalogType {
+            element_oid: None,
+            enum_labels: Some("happy,sad".into()),
+        };
+        let (k, schema) = ColumnKind::of(16384, -1, &mood, true, None, &TypeSettings::default());
+        assert_eq!(schema.name(), Some("io.debezium.data.Enum"));
+        assert_eq!(schema.parameter("allowed"), Some("happy,sad"));
+        assert_eq!(k.convert(b"sad").unwrap(), Value::from("sad"));
+    }
+
+    #[test]
+    fn zoned_values_are_iso_strings_in_utc_with_the_columns_fraction_digits() {
+        // Debezium 3.6 prints exactly the column's precision (6 when none is declared).
         let (k, _) = kind(oid::TIMESTAMPTZ, -1);
         assert_eq!(
             k.convert(b"2024-01-01 01:30:00+02").unwrap(),
-            Value::from("2023-12-31T23:30:00Z")
+            Value::from("2023-12-31T23:30:00.000000Z")
         );
         assert_eq!(
             k.convert(b"2024-01-01 00:00:00.12+05:30").unwrap(),
-            Value::from("2023-12-31T18:30:00.120Z")
+            Value::from("2023-12-31T18:30:00.120000Z")
         );
+        let (k, _) = kind(oid::TIMESTAMPTZ, 3);
         assert_eq!(
-            k.convert(b"2024-01-01 00:00:00.123456+00").unwrap(),
-            Value::from("2024-01-01T00:00:00.123456Z")
+            k.convert(b"2024-01-01 00:00:00.12+00").unwrap(),
+            Value::from("2024-01-01T00:00:00.120Z")
+        );
+        let (k, _) = kind(oid::TIMESTAMPTZ, 0);
+        assert_eq!(
+            k.convert(b"2024-01-01 00:00:00+00").unwrap(),
+            Value::from("2024-01-01T00:00:00Z")
         );
         let (k, _) = kind(oid::TIMETZ, -1);
         assert_eq!(k.convert(b"01:00:00-01").unwrap(), Value::from("02:00:00Z"));
+        assert_eq!(
+            k.convert(b"10:11:12.5+02").unwrap(),
+            Value::from("08:11:12.5Z")
+        );
     }
 
     #[test]
@@ -731,7 +923,14 @@ mod tests {
             decimal: DecimalMode::Double,
             ..TypeSettings::default()
         };
-        let (k, s) = ColumnKind::of(oid::NUMERIC, -1, true, &double);
+        let (k, s) = ColumnKind::of(
+            oid::NUMERIC,
+            -1,
+            &CatalogType::default(),
+            true,
+            None,
+            &double,
+        );
         assert_eq!(s.schema_type, SchemaType::Float64);
         assert_eq!(k.convert(b"2.25").unwrap(), Value::Float64(2.25));
     }

@@ -297,7 +297,7 @@ impl Transformation for ExtractNewRecordState {
         }
         let mut values = Struct::values_for(schema.fields.len());
         match row {
-            Value::Struct(s) => values.extend(s.values.into_iter()),
+            Value::Struct(s) => values.extend(s.values),
             _ => values.extend(row_schema.fields.iter().map(|_| Value::Null)),
         }
         for added in &self.fields {
@@ -325,7 +325,7 @@ mod tests {
         source_schema, ChangeSource, ColumnDefinition, Operation, RecordBuilder, SnapshotMarker,
         TableSchema,
     };
-    use crate::types::{oid, TypeSettings};
+    use crate::types::{oid, CatalogType, TypeSettings};
     use kconnect_plugin_api::testkit::config_from;
     use kconnect_plugin_api::SourceMap;
 
@@ -337,6 +337,8 @@ mod tests {
                 type_modifier: -1,
                 not_null: true,
                 is_key: true,
+                default_expr: None,
+                catalog_type: CatalogType::default(),
             },
             ColumnDefinition {
                 name: "name".into(),
@@ -344,6 +346,8 @@ mod tests {
                 type_modifier: -1,
                 not_null: false,
                 is_key: false,
+                default_expr: None,
+                catalog_type: CatalogType::default(),
             },
         ];
         let table = TableSchema::new(
@@ -351,6 +355,7 @@ mod tests {
             "public",
             "t",
             &columns,
+            &|_| true,
             &TypeSettings::default(),
             &source_schema(),
         );
@@ -362,6 +367,7 @@ mod tests {
             sequence: None,
             snapshot: SnapshotMarker::False,
             offset: SourceMap::new(),
+            processed_us: 0,
         };
         let mut out = Vec::new();
         let (before, after) = if op == Operation::Delete {
@@ -370,7 +376,7 @@ mod tests {
             (None, Some(&row))
         };
         RecordBuilder::new("p", "db", true)
-            .change(&table, op, before, after, &at, 0, &mut out)
+            .change(&table, op, before, after, &at, &mut out)
             .unwrap();
         out.into_iter().map(|r| r.record).collect()
     }

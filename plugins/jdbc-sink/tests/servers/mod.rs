@@ -63,7 +63,55 @@ fn is_root() -> bool {
             .unwrap_or(false)
 }
 
+/// Installs a Debian package when `present` says it is missing (CI starts on a fresh machine);
+/// one test at a time, so parallel tests do not race on dpkg's lock.
+fn ensure_package(package: &str, present: impl Fn() -> bool) {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    if present() {
+        return;
+    }
+    let sudo = !is_root();
+    let apt = |args: &[&str]| {
+        let mut command = if sudo {
+            let mut c = Command::new("sudo");
+            c.arg("-n").arg("apt-get");
+            c
+        } else {
+            Command::new("apt-get")
+        };
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut command);
+    };
+    apt(&["update", "-q"]);
+    apt(&["install", "-y", "-q", "--no-install-recommends", package]);
+    assert!(
+        present(),
+        "{package} installed but its programs are not found"
+    );
+}
+
+fn has_postgres() -> bool {
+    std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .any(|e| e.path().join("bin/initdb").exists())
+        })
+        .unwrap_or(false)
+}
+
+fn has_mariadb() -> bool {
+    [
+        "/usr/sbin/mariadbd",
+        "/usr/bin/mariadb-install-db",
+        "/usr/bin/mariadb",
+    ]
+    .iter()
+    .all(|p| std::path::Path::new(p).exists())
+}
+
 fn postgres_bin() -> PathBuf {
+    ensure_package("postgresql", has_postgres);
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .expect("PostgreSQL is installed (apt-get install postgresql)")
         .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
@@ -116,7 +164,7 @@ impl Postgres {
             child: None,
         };
         server.launch();
-        run(&mut server
+        run(server
             .psql_command("postgres")
             .args(["-c", "CREATE DATABASE sink"]));
         server
@@ -226,6 +274,7 @@ pub struct MariaDb {
 
 impl MariaDb {
     pub fn start() -> MariaDb {
+        ensure_package("mariadb-server", has_mariadb);
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         run(Command::new("mariadb-install-db")

@@ -187,6 +187,105 @@ impl Postgres {
         self.pg_ctl_start();
     }
 
+    /// Turns TLS on with a certificate for localhost and 127.0.0.1 signed by a CA of its own
+    /// (made with `openssl`) and
+    /// refuses TCP logins without it; returns the certificate, the CA clients verify against.
+    pub fn require_tls(&self) -> PathBuf {
+        let data = self.dir.join("data");
+        let (cert, key) = (data.join("server.crt"), data.join("server.key"));
+        let (ca, ca_key) = (self.dir.join("ca.crt"), self.dir.join("ca.key"));
+        let csr = self.dir.join("server.csr");
+        let extensions = self.dir.join("server.ext");
+        std::fs::write(
+            &extensions,
+            "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
+        )
+        .unwrap();
+        let path = |p: &PathBuf| p.to_str().unwrap().to_string();
+        // A CA, then a server certificate it signs (webpki refuses a CA as the server's).
+        let steps: [Vec<String>; 3] = [
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+            ]
+            .map(String::from)
+            .into_iter()
+            .chain([
+                "/CN=kconnect test CA".into(),
+                "-keyout".into(),
+                path(&ca_key),
+            ])
+            .chain(["-out".into(), path(&ca)])
+            .collect(),
+            [
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+            ]
+            .map(String::from)
+            .into_iter()
+            .chain([path(&key), "-out".into(), path(&csr)])
+            .collect(),
+            ["x509", "-req", "-days", "1", "-CAcreateserial", "-in"]
+                .map(String::from)
+                .into_iter()
+                .chain([
+                    path(&csr),
+                    "-CA".into(),
+                    path(&ca),
+                    "-CAkey".into(),
+                    path(&ca_key),
+                ])
+                .chain([
+                    "-extfile".into(),
+                    path(&extensions),
+                    "-out".into(),
+                    path(&cert),
+                ])
+                .collect(),
+        ];
+        for args in steps {
+            let output = Command::new("openssl")
+                .args(&args)
+                .current_dir(&self.dir)
+                .output()
+                .expect("openssl runs (apt-get install -y openssl)");
+            check(&format!("openssl {}", args[0]), output);
+        }
+        for file in [&cert, &key] {
+            if let Some(user) = &self.run_as {
+                check(
+                    "chown",
+                    Command::new("chown")
+                        .args([user, file.to_str().unwrap()])
+                        .output()
+                        .unwrap(),
+                );
+            }
+        }
+        check(
+            "chmod",
+            Command::new("chmod")
+                .args(["600", key.to_str().unwrap()])
+                .output()
+                .unwrap(),
+        );
+        let mut conf = std::fs::read_to_string(data.join("postgresql.conf")).unwrap();
+        conf.push_str("ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(data.join("postgresql.conf"), conf).unwrap();
+        let hba = std::fs::read_to_string(data.join("pg_hba.conf")).unwrap();
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            format!("hostnossl all all 127.0.0.1/32 reject\n{hba}"),
+        )
+        .unwrap();
+        self.restart();
+        ca
+    }
+
     /// Runs SQL with psql over TCP as the superuser (SCRAM); returns the unaligned output.
     pub fn psql(&self, db: &str, sql: &str) -> String {
         let output = Command::new(self.bin.join("psql"))

@@ -15,42 +15,11 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use server::TestServer;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const RECORDS: usize = 2_000;
-
-fn build_plugin(package: &str) -> PathBuf {
-    let mut command = Command::new(env!("CARGO"));
-    // As tests/src/lib.rs does: cargo's variables for this test would make build scripts rerun.
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy().to_string();
-        if name.starts_with("CARGO_PKG_")
-            || [
-                "CARGO_MANIFEST_DIR",
-                "CARGO_MANIFEST_PATH",
-                "CARGO_CRATE_NAME",
-                "CARGO_BIN_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-                "CARGO_TARGET_TMPDIR",
-            ]
-            .contains(&name.as_str())
-        {
-            command.env_remove(&name);
-        }
-    }
-    let status = command
-        .current_dir(workspace_root())
-        .args(["build", "-q", "-p", package])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "cargo build -p {package} failed");
-    target_dir()
-        .join("debug")
-        .join(format!("lib{}.so", package.replace('-', "_")))
-}
 
 fn produce(bootstrap: &str, topic: &str, count: usize) {
     let producer: BaseProducer = ClientConfig::new()
