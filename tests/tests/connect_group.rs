@@ -609,9 +609,11 @@ fn sample_coverage(
             let workers = live.lock().unwrap().clone();
             let ids: Vec<&str> = workers.iter().map(|(id, _)| id.as_str()).collect();
             for name in &connectors {
+                // A worker being stopped may refuse the connection: ask the next one.
                 let answer = workers.iter().find_map(|(_, url)| {
                     let (code, status) =
-                        rest_call("GET", &format!("{url}/connectors/{name}/status"), None);
+                        try_rest_call("GET", &format!("{url}/connectors/{name}/status"), None)
+                            .ok()?;
                     (code == 200).then_some(status)
                 });
                 let Some(status) = answer else { continue };
