@@ -87,6 +87,55 @@ pub fn build() -> &'static Built {
     })
 }
 
+/// A standalone worker file for the differential tests: the converters and flush interval of
+/// the Java worker's (`JavaConnect::standalone`), and only the file plugin on its plugin path.
+pub fn file_plugin_worker_properties(dir: &Path, bootstrap: &str, rest_port: u16) -> PathBuf {
+    let plugins = dir.join("plugins");
+    std::fs::create_dir_all(&plugins).expect("plugins dir");
+    let built = build();
+    std::fs::copy(
+        &built.file_plugin,
+        plugins.join(built.file_plugin.file_name().expect("name")),
+    )
+    .expect("copy the file plugin");
+    write_file(
+        dir,
+        "worker.properties",
+        &format!(
+            "bootstrap.servers={bootstrap}
+key.converter=org.apache.kafka.connect.json.JsonConverter
+value.converter=org.apache.kafka.connect.json.JsonConverter
+offset.storage.file.filename={}
+offset.flush.interval.ms=1000
+plugin.path={}
+listeners=http://127.0.0.1:{rest_port}
+",
+            dir.join("connect.offsets").display(),
+            plugins.display()
+        ),
+    )
+}
+
+/// Sends one record, waiting while the producer's queue is full (a test producing faster than
+/// the broker takes); any other error panics.
+pub fn send_waiting(
+    producer: &rdkafka::producer::BaseProducer,
+    mut record: rdkafka::producer::BaseRecord<'_, str, str>,
+) {
+    use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+    loop {
+        match producer.send(record) {
+            Ok(()) => break,
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                record = back;
+                producer.poll(Duration::from_millis(50));
+            }
+            Err((e, _)) => panic!("produce: {e}"),
+        }
+    }
+    producer.poll(Duration::ZERO);
+}
+
 /// Builds one plugin crate (debug) and returns its `.so`, e.g. `kconnect-postgres-plugin` →
 /// `target/debug/libkconnect_postgres_plugin.so`. Cargo makes repeated calls cheap.
 pub fn build_plugin(package: &str) -> PathBuf {

@@ -10,7 +10,6 @@
 mod server;
 
 use kconnect_tests::*;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use server::TestServer;
@@ -30,16 +29,12 @@ fn produce(bootstrap: &str, topic: &str, count: usize) {
     for n in 0..count {
         let value = format!(r#"{{"n":{n}}}"#);
         let key = format!("k{}", n % 10);
-        loop {
-            match producer.send(BaseRecord::to(topic).key(&key).payload(&value)) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                    producer.poll(Duration::from_millis(50));
-                }
-                Err((e, _)) => panic!("produce: {e}"),
-            }
-        }
-        producer.poll(Duration::ZERO);
+        send_waiting(
+            &producer,
+            BaseRecord::to(topic)
+                .key(key.as_str())
+                .payload(value.as_str()),
+        );
     }
     producer.flush(Duration::from_secs(60)).expect("flush");
 }

@@ -13,7 +13,6 @@ mod servers;
 
 use base64::Engine;
 use kconnect_tests::*;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use servers::{MariaDb, Postgres};
@@ -80,20 +79,11 @@ fn produce(bootstrap: &str, topic: &str, changes: &[Change], with_email: bool) {
     for (id, row) in changes {
         let key = key_json(*id);
         let value = row.as_ref().map(|r| value_json(*id, r, with_email));
-        loop {
-            let mut record = BaseRecord::<String, String>::to(topic).key(&key);
-            if let Some(v) = &value {
-                record = record.payload(v);
-            }
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                    producer.poll(Duration::from_millis(50));
-                }
-                Err((e, _)) => panic!("produce: {e}"),
-            }
+        let mut record = BaseRecord::to(topic).key(key.as_str());
+        if let Some(v) = &value {
+            record = record.payload(v.as_str());
         }
-        producer.poll(Duration::ZERO);
+        send_waiting(&producer, record);
     }
     producer.flush(Duration::from_secs(60)).expect("flush");
 }

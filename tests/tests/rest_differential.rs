@@ -455,35 +455,6 @@ fn shape(value: &Value) -> Value {
     }
 }
 
-/// kconnect's standalone worker file: the same converters and flush interval as the Java
-/// worker's, the file plugin only on its plugin path.
-fn kconnect_worker(dir: &Path, bootstrap: &str, rest_port: u16) -> PathBuf {
-    let plugins = dir.join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    let built = build();
-    std::fs::copy(
-        &built.file_plugin,
-        plugins.join(built.file_plugin.file_name().unwrap()),
-    )
-    .unwrap();
-    write_file(
-        dir,
-        "worker.properties",
-        &format!(
-            "bootstrap.servers={bootstrap}
-key.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter=org.apache.kafka.connect.json.JsonConverter
-offset.storage.file.filename={}
-offset.flush.interval.ms=1000
-plugin.path={}
-listeners=http://127.0.0.1:{rest_port}
-",
-            dir.join("connect.offsets").display(),
-            plugins.display()
-        ),
-    )
-}
-
 #[test]
 fn kconnect_answers_the_rest_corpus_as_apache_kafka_connect_does() {
     let corpus: Value = serde_json::from_str(
@@ -509,7 +480,7 @@ fn kconnect_answers_the_rest_corpus_as_apache_kafka_connect_does() {
         );
     }
     let rest_port = free_port();
-    let worker_file = kconnect_worker(&rust_dir, &broker.bootstrap(), rest_port);
+    let worker_file = file_plugin_worker_properties(&rust_dir, &broker.bootstrap(), rest_port);
     let mut worker = Worker::standalone(&rust_dir, &worker_file, &[], rest_port);
     let java = JavaConnect::standalone(&java_dir, &broker.bootstrap(), "", &[]);
     worker.wait_ready();

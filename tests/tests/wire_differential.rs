@@ -14,7 +14,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const SIDES: [&str; 2] = ["java", "kconnect"];
@@ -160,33 +160,6 @@ fn intended(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn kconnect_worker(dir: &Path, bootstrap: &str, rest_port: u16) -> PathBuf {
-    let plugins = dir.join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    let built = build();
-    std::fs::copy(
-        &built.file_plugin,
-        plugins.join(built.file_plugin.file_name().unwrap()),
-    )
-    .unwrap();
-    write_file(
-        dir,
-        "worker.properties",
-        &format!(
-            "bootstrap.servers={bootstrap}
-key.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter=org.apache.kafka.connect.json.JsonConverter
-offset.storage.file.filename={}
-offset.flush.interval.ms=1000
-plugin.path={}
-listeners=http://127.0.0.1:{rest_port}
-",
-            dir.join("connect.offsets").display(),
-            plugins.display()
-        ),
-    )
-}
-
 #[test]
 fn kconnect_writes_the_bytes_apache_kafka_connect_writes() {
     let corpus: Value = serde_json::from_str(
@@ -207,7 +180,7 @@ fn kconnect_writes_the_bytes_apache_kafka_connect_writes() {
     std::fs::create_dir_all(&rust_dir).unwrap();
     let java = JavaConnect::standalone(&java_dir, &broker.bootstrap(), "", &[]);
     let rest_port = free_port();
-    let config = kconnect_worker(&rust_dir, &broker.bootstrap(), rest_port);
+    let config = file_plugin_worker_properties(&rust_dir, &broker.bootstrap(), rest_port);
     let mut kconnect = Worker::standalone(&rust_dir, &config, &[], rest_port);
     kconnect.wait_ready();
     let base = |side: &str| {
