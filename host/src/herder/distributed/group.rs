@@ -174,8 +174,10 @@ impl GroupMembership {
         })
     }
 
-    pub fn view(&self) -> GroupView {
-        read(&self.view)
+    /// Answers a question about the view without copying it (REST calls and every reconcile
+    /// pass ask).
+    pub fn with_view<R>(&self, question: impl FnOnce(&GroupView) -> R) -> R {
+        question(&self.view.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Asks for a rebalance (e.g. the leader saw new work to place).

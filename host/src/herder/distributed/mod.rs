@@ -288,7 +288,7 @@ impl DistributedHerder {
     /// heartbeat back (heartbeats).
     pub fn has_joined(&self) -> bool {
         if self.uses_group() {
-            return self.group.get().is_some_and(|g| g.view().joined);
+            return self.group.get().is_some_and(|g| g.with_view(|v| v.joined));
         }
         self.live_workers().contains(self.worker_id())
     }
@@ -296,7 +296,10 @@ impl DistributedHerder {
     /// The group's leader (group), or the live worker with the smallest id (heartbeats).
     fn is_leader(&self) -> bool {
         if self.uses_group() {
-            return self.group.get().is_some_and(|g| g.view().is_leader());
+            return self
+                .group
+                .get()
+                .is_some_and(|g| g.with_view(group::GroupView::is_leader));
         }
         self.live_workers().first().map(String::as_str) == Some(self.worker_id())
     }
@@ -304,15 +307,16 @@ impl DistributedHerder {
     /// Whether the group speaks `sessioned`: internal requests are signed (KIP-507).
     fn signs_requests(&self) -> bool {
         self.group.get().is_some_and(|g| {
-            g.view().protocol == Some(kconnect_group::protocol::Subprotocol::Sessioned)
+            g.with_view(|v| v.protocol == Some(kconnect_group::protocol::Subprotocol::Sessioned))
         })
     }
 
     /// What this worker runs and the generation that gave it.
     fn my_units(&self, state: &ConfigState) -> (assignment::Units, u64) {
         if self.uses_group() {
-            let view = self.group.get().map(|g| g.view()).unwrap_or_default();
-            return (view.mine, view.generation.max(0) as u64);
+            return self.group.get().map_or_else(Default::default, |g| {
+                g.with_view(|v| (v.mine.clone(), v.generation.max(0) as u64))
+            });
         }
         let mine = state
             .assignment
@@ -332,7 +336,7 @@ impl DistributedHerder {
             return self
                 .group
                 .get()
-                .is_none_or(|g| g.view().rebalancing || !g.view().joined);
+                .is_none_or(|g| g.with_view(|v| v.rebalancing || !v.joined));
         }
         let live = self.live_workers();
         if !live.contains(self.worker_id()) {
