@@ -49,13 +49,25 @@ pub struct Distributed {
 /// Creates a worker topic (compacted) when missing; returns the partition count of one that
 /// already existed.
 fn ensure_topic(admin: &TopicAdmin, topic: &InternalTopic) -> Result<Option<usize>> {
+    ensure_topic_with(admin, topic, &[("cleanup.policy", "compact")])
+}
+
+/// [`ensure_topic`] with other topic configs: the config history keeps every record.
+fn ensure_topic_with(
+    admin: &TopicAdmin,
+    topic: &InternalTopic,
+    configs: &[(&str, &str)],
+) -> Result<Option<usize>> {
     if let Some(found) = admin.partition_count(&topic.name)? {
         return Ok(Some(found));
     }
     let spec = TopicSpec {
         partitions: topic.partitions,
         replication_factor: topic.replication_factor,
-        configs: vec![("cleanup.policy".to_string(), "compact".to_string())],
+        configs: configs
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect(),
     };
     admin
         .ensure_topic(&topic.name, &spec)
@@ -102,6 +114,11 @@ impl Distributed {
             }
             ensure_topic(&checking, &topics.offset_topic)?;
             ensure_topic(&checking, &topics.status_topic)?;
+            ensure_topic_with(
+                &checking,
+                &topics.history_topic,
+                &[("cleanup.policy", "delete"), ("retention.ms", "-1"), ("retention.bytes", "-1")],
+            )?;
             Ok(())
         })
         .await
@@ -158,6 +175,7 @@ impl Distributed {
         let herder = Arc::new(DistributedHerder::new(worker.clone(), cluster.clone()));
         // REST answers (`/health` 503) while plugins load and the worker joins.
         let rest = RestServer::start(rest_config, herder.clone(), Arc::new(LoggerControl)).await?;
+        herder.core().set_advertised_url(rest.advertised_url());
 
         let plugin_watcher = startup::load_plugins(&worker).await?;
         {

@@ -94,6 +94,7 @@ impl Standalone {
             .unwrap_or_default()
             .to_string();
         herder.set_worker_id(worker_id);
+        herder.core().set_advertised_url(rest.advertised_url());
         let plugin_watcher = startup::load_plugins(&worker).await?;
         log::info!(
             "REST API listening on {:?} ({:?} after start)",

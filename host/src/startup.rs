@@ -59,6 +59,7 @@ pub fn rest_config(config: &WorkerConfig) -> RestConfig {
         max_body_bytes: config.max_request_body_bytes,
         advertised_url,
         security: config.rest_security.clone(),
+        ui_enabled: config.rest_ui_enable,
         ..RestConfig::default()
     }
 }

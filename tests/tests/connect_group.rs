@@ -522,6 +522,42 @@ fn a_java_and_a_kconnect_worker_share_the_work_of_one_group(java_leads: bool) {
         || statuses(&kconnect_url).as_ref() == Some(&placed),
     );
 
+    // kconnect's cluster view lists both members as the group coordinator describes them,
+    // the Java one with the URL of its Connect metadata, and agrees on who leads.
+    // (The coordinator describes members' metadata only while the group is stable.)
+    let mut view = serde_json::Value::Null;
+    wait_until(Duration::from_secs(20), "members with URLs", || {
+        let (status, answer) = rest_call("GET", &kconnect.url("/kconnect/cluster"), None);
+        view = answer;
+        status == 200
+            && view["group"]["members"]
+                .as_array()
+                .is_some_and(|m| m.len() == 2 && m.iter().all(|m| m["url"] != ""))
+    });
+    let group = &view["group"];
+    assert_eq!(view["mode"], "distributed", "{view}");
+    let members = group["members"].as_array().cloned().unwrap_or_default();
+    assert_eq!(members.len(), 2, "{view}");
+    let url_of = |port: u16| format!("http://127.0.0.1:{port}/");
+    let java_port = format!(":{}/", java.rest_port);
+    let java_member = members
+        .iter()
+        .find(|m| {
+            m["url"]
+                .as_str()
+                .is_some_and(|url| url.ends_with(&java_port))
+        })
+        .unwrap_or_else(|| panic!("the Java worker is not among the members: {view}"));
+    let kconnect_member = members
+        .iter()
+        .find(|m| m["self"] == true)
+        .unwrap_or_else(|| panic!("no member is this worker: {view}"));
+    assert_eq!(kconnect_member["url"], url_of(kconnect.rest_port), "{view}");
+    assert_eq!(java_member["leader"], java_leads, "{view}");
+    assert_eq!(kconnect_member["leader"], !java_leads, "{view}");
+    assert!(group["generation"].as_i64().unwrap_or(-1) >= 1, "{view}");
+    assert_eq!(group["protocol"], "sessioned", "{view}");
+
     // Internal requests are signed under `sessioned` (KIP-507, both kinds' default): the
     // leader, whichever kind, refuses an unsigned or wrongly signed one with the same answer.
     let leader_url = if java_leads {

@@ -6,6 +6,9 @@ use crate::herder::distributed::session_key::KeyConfig;
 use kconnect_group::Subprotocol;
 use std::time::Duration;
 
+/// Names the topic of kconnect's config history.
+pub const HISTORY_TOPIC_KEY: &str = "kconnect.config.history.topic";
+
 /// One of the worker's own topics and the layout it is created with when missing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InternalTopic {
@@ -24,6 +27,9 @@ pub struct DistributedConfig {
     pub config_topic: InternalTopic,
     pub offset_topic: InternalTopic,
     pub status_topic: InternalTopic,
+    /// kconnect's config history (`kconnect.config.history.topic`, default
+    /// `<config.storage.topic>.history`): one partition, every record kept.
+    pub history_topic: InternalTopic,
     pub session_timeout: Duration,
     pub heartbeat_interval: Duration,
     /// How long a worker waits to join at start.
@@ -159,14 +165,24 @@ impl DistributedConfig {
             5,
             "status.storage.replication.factor",
         )?;
-        let names = [&config_topic, &offset_topic, &status_topic];
+        let history_topic = InternalTopic {
+            key: HISTORY_TOPIC_KEY,
+            name: raw
+                .get(HISTORY_TOPIC_KEY)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| format!("{}.history", config_topic.name)),
+            partitions: 1,
+            replication_factor: config_topic.replication_factor,
+        };
+        let names = [&config_topic, &offset_topic, &status_topic, &history_topic];
         for (i, a) in names.iter().enumerate() {
             for b in &names[i + 1..] {
                 if a.name == b.name {
                     return Err(WorkerError::key(
                         b.key,
                         format!(
-                            "topic {} is also {}; the three topics must differ",
+                            "topic {} is also {}; the worker's topics must differ",
                             b.name, a.key
                         ),
                     ));
@@ -190,6 +206,7 @@ impl DistributedConfig {
             config_topic,
             offset_topic,
             status_topic,
+            history_topic,
             session_timeout,
             heartbeat_interval,
             rebalance_timeout: millis(raw, "rebalance.timeout.ms", 60_000)?.max(session_timeout),

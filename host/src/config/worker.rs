@@ -32,6 +32,8 @@ pub struct WorkerConfig {
     pub topic_tracking_allow_reset: bool,
     pub client_override_policy: OverridePolicy,
     pub max_request_body_bytes: usize,
+    /// `rest.ui.enable` (kconnect's): serve the web console at `/ui/`.
+    pub rest_ui_enable: bool,
     /// REST TLS, basic authentication, `admin.listeners` and CORS, read from their worker keys
     /// (see `kconnect_rest::security`).
     pub rest_security: kconnect_rest::RestSecurity,
@@ -180,6 +182,7 @@ impl WorkerConfig {
             topic_tracking_allow_reset: boolean(&raw, "topic.tracking.allow.reset", true)?,
             client_override_policy,
             max_request_body_bytes,
+            rest_ui_enable: boolean(&raw, "rest.ui.enable", true)?,
             rest_security,
             raw,
         })

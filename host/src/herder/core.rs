@@ -18,7 +18,9 @@ use kconnect_herder_api::entities::{
     ConfigInfos, ConfigKeyInfo, ConnectorOffset, ConnectorOffsets, ConnectorStateInfo,
     ConnectorTaskId, Health, Message, PluginInfo, ServerInfo, State, TaskInfo, TaskState,
 };
-use kconnect_herder_api::HerderError;
+use kconnect_herder_api::{
+    ClusterView, GroupInfo, HerderError, PluginFailure, PreviewRequest, PreviewResult, WorkerMode,
+};
 use kconnect_plugin_api::record::SourceMap;
 use kconnect_plugin_api::PluginKind;
 use serde_json::Value as Json;
@@ -38,6 +40,7 @@ pub struct HerderCore {
     pub worker: Arc<WorkerContext>,
     ready: Readiness,
     cluster_id: OnceLock<String>,
+    advertised_url: OnceLock<String>,
 }
 
 impl HerderCore {
@@ -46,12 +49,25 @@ impl HerderCore {
             worker,
             ready: Readiness::default(),
             cluster_id: OnceLock::new(),
+            advertised_url: OnceLock::new(),
         }
     }
 
     /// The Kafka cluster id, once known (it is fetched in the background).
     pub fn set_cluster_id(&self, id: String) {
         let _ = self.cluster_id.set(id);
+    }
+
+    /// This worker's REST URL as others reach it, once the REST server is bound.
+    pub fn set_advertised_url(&self, url: &str) {
+        let _ = self
+            .advertised_url
+            .set(url.trim_end_matches('/').to_string());
+    }
+
+    /// This worker's REST URL without a trailing slash; empty before the server is bound.
+    pub fn advertised_url(&self) -> String {
+        self.advertised_url.get().cloned().unwrap_or_default()
     }
 
     /// Marks startup finished: requests waiting for it go on, `GET /health` turns healthy.
@@ -165,6 +181,56 @@ impl HerderCore {
         let parsed = ConnectorConfig::from_properties(config)
             .map_err(|e| HerderError::Invalid(e.to_string()))?;
         Ok((validated, parsed))
+    }
+
+    /// `GET /kconnect/cluster` for this worker; the distributed herder adds its group.
+    pub fn cluster_view(&self, mode: WorkerMode, group: Option<GroupInfo>) -> ClusterView {
+        ClusterView {
+            mode,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            kafka_cluster_id: self.cluster_id.get().cloned(),
+            worker_url: self.advertised_url(),
+            group,
+            plugin_failures: self
+                .worker
+                .registry
+                .failures()
+                .into_iter()
+                .map(|failure| PluginFailure {
+                    path: failure.path.display().to_string(),
+                    reason: failure.reason,
+                })
+                .collect(),
+        }
+    }
+
+    /// `POST /kconnect/preview`, off the async threads (plugin transformations may be called).
+    pub async fn preview(&self, request: PreviewRequest) -> Result<PreviewResult, HerderError> {
+        let worker = self.worker.clone();
+        blocking(VALIDATION_TIMEOUT, "preview", move || {
+            super::preview::preview(&worker, request)
+        })
+        .await?
+    }
+
+    /// The keys of PASSWORD type in the definitions of the connector classes `configs` name,
+    /// to mask a history that may span several classes.
+    pub fn password_keys<'a>(
+        &self,
+        configs: impl IntoIterator<Item = &'a Properties>,
+    ) -> BTreeSet<String> {
+        let classes: BTreeSet<&str> = configs
+            .into_iter()
+            .filter_map(|config| config.get("connector.class"))
+            .map(|class| class.trim())
+            .collect();
+        classes
+            .into_iter()
+            .filter_map(|class| crate::plugin_config(&self.worker, class).ok())
+            .flatten()
+            .filter(|key| key.config_type == "PASSWORD")
+            .map(|key| key.name)
+            .collect()
     }
 
     /// 403 unless topic tracking (and, for a reset, resetting) is enabled.

@@ -6,11 +6,15 @@
 //!   merge, restart plan, offsets bodies, Kafka's messages).
 //! - [`runtime`]: starting and stopping connector instances and task threads, for both.
 //! - [`validation`]: config checks shared by create, update and `config/validate`.
+//! - [`history`]: each connector's config versions, for the console's history and rollback.
+//! - [`preview`]: a dry run of a config's converters and transformations on sample records.
 //! - [`readiness`]: whether startup has finished, which REST requests wait for.
 //! - [`restart_backoff`]: when a FAILED task restarts by itself (`errors.task.restart.enable`).
 
 pub mod core;
 pub mod distributed;
+pub mod history;
+pub mod preview;
 pub mod readiness;
 pub mod restart_backoff;
 pub mod runtime;

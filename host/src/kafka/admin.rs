@@ -53,6 +53,32 @@ impl TopicAdmin {
         }
     }
 
+    /// The members of group `group` with their protocol metadata, as the group coordinator
+    /// describes them (DescribeGroups; blocking). Empty for the embedded broker.
+    pub fn group_members(&self, group: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        match self {
+            TopicAdmin::Kafka(admin) => {
+                let groups = admin
+                    .inner()
+                    .fetch_group_list(Some(group), REQUEST_TIMEOUT)
+                    .map_err(|e| WorkerError::kafka(format!("cannot describe group {group}"), e))?;
+                Ok(groups
+                    .groups()
+                    .iter()
+                    .filter(|described| described.name() == group)
+                    .flat_map(|described| described.members())
+                    .map(|member| {
+                        (
+                            member.id().to_string(),
+                            member.metadata().unwrap_or_default().to_vec(),
+                        )
+                    })
+                    .collect())
+            }
+            TopicAdmin::Embedded(_) => Ok(Vec::new()),
+        }
+    }
+
     /// How many partitions `topic` has; `None` when it does not exist (blocking).
     pub fn partition_count(&self, topic: &str) -> Result<Option<usize>> {
         match self {

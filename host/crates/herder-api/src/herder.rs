@@ -6,6 +6,7 @@
 //! config validation, password masking and rebalance detection live in the herder, which
 //! reports them through [`HerderError`].
 
+use crate::console::{ClusterView, ConfigVersion, PreviewRequest, PreviewResult};
 use crate::entities::{
     ConfigInfos, ConfigKeyInfo, ConnectorInfo, ConnectorOffsets, ConnectorStateInfo,
     ExpandedConnector, Health, LoggerLevel, Message, PluginInfo, ServerInfo, TargetState, TaskInfo,
@@ -178,6 +179,20 @@ pub trait Herder: Send + Sync + 'static {
         plugin: &str,
         config: BTreeMap<String, String>,
     ) -> Result<ConfigInfos, HerderError>;
+
+    /// `GET /kconnect/cluster`: this worker, its group and its plugin failures.
+    async fn cluster(&self) -> ClusterView;
+    /// `POST /kconnect/preview`: `Invalid` for an unknown connector class or a config whose
+    /// converters or transformations cannot be built.
+    async fn preview(&self, request: PreviewRequest) -> Result<PreviewResult, HerderError>;
+    /// `GET /kconnect/connectors/{c}/history`: `NotFound` when the connector has neither a
+    /// config nor a history.
+    async fn config_history(&self, name: &str) -> Result<Vec<ConfigVersion>, HerderError>;
+    /// `POST /kconnect/connectors/{c}/history/{v}/rollback`: writes version `version`'s
+    /// config as the connector's config (a new version); `NotFound` for an unknown version,
+    /// `Invalid` for a version that is a deletion.
+    async fn rollback_config(&self, name: &str, version: u32)
+        -> Result<ConnectorInfo, HerderError>;
 }
 
 /// Runtime log levels (KIP-495). Level names reach [`LogControl::set_level`] upper-cased and

@@ -32,6 +32,8 @@ pub struct RestConfig {
     pub shutdown_timeout: Duration,
     /// TLS, basic authentication, admin listeners and CORS.
     pub security: RestSecurity,
+    /// Serve the web console at `/ui/` (`rest.ui.enable`, default true).
+    pub ui_enabled: bool,
 }
 
 impl Default for RestConfig {
@@ -45,6 +47,7 @@ impl Default for RestConfig {
             health_check_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(5),
             security: RestSecurity::default(),
+            ui_enabled: true,
         }
     }
 }

@@ -36,6 +36,7 @@ use kconnect_herder_api::{entities, herder};
 
 pub mod auth;
 pub mod config;
+mod console;
 pub mod cors;
 pub mod error;
 pub mod routes;

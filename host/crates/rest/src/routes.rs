@@ -267,6 +267,30 @@ pub static ROUTES: &[RouteSpec] = &[
         summary: "Set a logger's level on this worker or the cluster",
         attach: |route| route.to(set_logger_level),
     },
+    RouteSpec {
+        method: HttpMethod::Get,
+        path: "/kconnect/cluster",
+        summary: "kconnect: this worker, its group and its plugin load failures",
+        attach: |route| route.to(crate::console::cluster),
+    },
+    RouteSpec {
+        method: HttpMethod::Post,
+        path: "/kconnect/preview",
+        summary: "kconnect: sample records through a config's converters and transformations",
+        attach: |route| route.to(crate::console::preview),
+    },
+    RouteSpec {
+        method: HttpMethod::Get,
+        path: "/kconnect/connectors/{connector}/history",
+        summary: "kconnect: every version of a connector's config",
+        attach: |route| route.to(crate::console::config_history),
+    },
+    RouteSpec {
+        method: HttpMethod::Post,
+        path: "/kconnect/connectors/{connector}/history/{version}/rollback",
+        summary: "kconnect: write an earlier version of a connector's config",
+        attach: |route| route.to(crate::console::rollback),
+    },
 ];
 
 /// The OpenAPI 3 document served at `/openapi.json`.
@@ -283,7 +307,7 @@ pub(crate) struct AppState {
 impl AppState {
     /// Awaits a herder call once the worker has started, giving up after the request timeout:
     /// 503 while the worker is still starting, 500 when the call itself took too long.
-    async fn call<T>(&self, call: impl Future<Output = T>) -> Result<T, ApiError> {
+    pub(crate) async fn call<T>(&self, call: impl Future<Output = T>) -> Result<T, ApiError> {
         let deadline = tokio::time::Instant::now() + self.request_timeout;
         tokio::time::timeout_at(deadline, self.herder.started())
             .await
@@ -302,7 +326,7 @@ impl AppState {
     }
 
     /// Awaits a fallible herder call; its error becomes the answer.
-    async fn run<T>(
+    pub(crate) async fn run<T>(
         &self,
         call: impl Future<Output = Result<T, HerderError>>,
     ) -> Result<T, ApiError> {

@@ -10,7 +10,7 @@
 //! serves `/admin/*` only. A path a listener does not serve is a JSON 404 there.
 //!
 //! Layers, outermost first: request log, CORS (answers preflights), basic authentication, path
-//! normalisation, routes. So a 401 is logged and carries CORS headers, and a preflight never
+//! normalisation, routes (the API's, then the console's files at `/ui/`). So a 401 is logged and carries CORS headers, and a preflight never
 //! needs credentials.
 
 use crate::auth::require_credentials;
@@ -174,6 +174,7 @@ impl RestServer {
         let basic_auth = web::Data::new(security.basic_auth.clone());
         let cors = web::Data::new(security.cors.clone());
         let max_body_bytes = config.max_body_bytes;
+        let ui_enabled = config.ui_enabled;
         let app_factory = |role: Role| {
             let state = state.clone();
             let basic_auth = basic_auth.clone();
@@ -191,8 +192,14 @@ impl RestServer {
                     .app_data(web::PathConfig::default().error_handler(path_error))
                     .app_data(web::QueryConfig::default().error_handler(query_error))
                     .configure(|routes| register_routes(routes, role))
+                    .configure(|routes| {
+                        if ui_enabled && role != Role::Admin {
+                            register_console(routes)
+                        }
+                    })
                     .default_service(web::to(not_found))
                     .wrap(NormalizePath::new(TrailingSlash::Trim))
+                    .wrap(from_fn(crate::console::note_ui_slash))
                     .wrap(from_fn(require_credentials))
                     .wrap(from_fn(cross_origin))
                     // One line per request, as Kafka's request log: peer, request line, status,
@@ -291,6 +298,17 @@ fn register_routes(config: &mut web::ServiceConfig, role: Role) {
             resource = resource.route((route.attach)(web::method(route.method.to_actix())));
         }
         config.service(resource);
+    }
+}
+
+/// The console's files: GET (and HEAD, which actix answers from GET) at `/ui` and below.
+fn register_console(config: &mut web::ServiceConfig) {
+    for path in ["/ui", "/ui/{file:.*}"] {
+        config.service(
+            web::resource(path)
+                .default_service(web::to(crate::console::ui_method_not_allowed))
+                .route(web::get().to(crate::console::ui_file)),
+        );
     }
 }
 

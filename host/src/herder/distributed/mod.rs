@@ -11,7 +11,8 @@
 //! - [`status_log`]: the status topic.
 //! - [`pass_plan`]: what one pass stops and starts on this worker (pure, unit-tested).
 //! - `reconcile`: one worker making what it runs match the config topic and the assignment.
-//! - `rest`: the REST API on top of the topics.
+//! - `rest`: the REST API on top of the topics; `console`: kconnect's own resources (the group
+//!   as described by its coordinator, the config history topic).
 //!
 //! Invariants:
 //! - Every worker reads the three topics from the beginning and keeps reading them; what it
@@ -24,6 +25,7 @@
 
 pub mod assignment;
 pub mod config_log;
+mod console;
 pub mod group;
 pub mod membership;
 pub mod pass_plan;
@@ -36,6 +38,7 @@ use crate::config::distributed::{DistributedConfig, Membership};
 use crate::config::Properties;
 use crate::error::Result;
 use crate::herder::core::{HerderCore, VALIDATION_TIMEOUT};
+use crate::herder::history::{ConfigHistory, HistoryRecord};
 use crate::kafka::topic_log::{TopicReader, TopicWriter};
 use crate::kafka::ClientSettings;
 use crate::worker::offsets::TopicOffsetStore;
@@ -77,7 +80,11 @@ pub struct Cluster {
     pub statuses: Arc<RwLock<StatusBoard>>,
     pub offsets: Arc<TopicOffsetStore>,
     pub writer: TopicWriter,
+    /// kconnect's config history, as read from its topic.
+    pub history: Arc<RwLock<ConfigHistory>>,
     config_reader: TopicReader,
+    /// Keeps reading the history topic into `history`.
+    _history_reader: TopicReader,
     /// Keeps reading the status topic into `statuses` for as long as the cluster lives.
     _status_reader: TopicReader,
     /// Wakes the reconciling loop: new config records, membership changes.
@@ -156,9 +163,33 @@ impl Cluster {
             },
             || {},
         )?;
+        let history = Arc::new(RwLock::new(ConfigHistory::default()));
+        let recording = history.clone();
+        let history_reader = TopicReader::start(
+            settings,
+            &config.history_topic.name,
+            &format!("{client}-history"),
+            move |record| {
+                let Some(value) = record.value else { return };
+                match serde_json::from_slice::<HistoryRecord>(value) {
+                    Ok(change) => {
+                        recording
+                            .write()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .apply(change);
+                    }
+                    Err(e) => log::warn!(
+                        "config history record at offset {} skipped: {e}",
+                        record.offset
+                    ),
+                }
+            },
+            || {},
+        )?;
         let timeout = TOPICS_READ_AT_START;
         config_reader.catch_up(timeout)?;
         status_reader.catch_up(timeout)?;
+        history_reader.catch_up(timeout)?;
         reading_history.store(false, Ordering::Release);
         offsets.catch_up(timeout)?;
         Ok(Cluster {
@@ -168,7 +199,9 @@ impl Cluster {
             statuses,
             offsets,
             writer,
+            history,
             config_reader,
+            _history_reader: history_reader,
             _status_reader: status_reader,
             wake,
         })
@@ -176,6 +209,25 @@ impl Cluster {
 
     pub fn snapshot(&self) -> ConfigState {
         read(&self.state).clone()
+    }
+
+    /// Appends the change of `name`'s config to the history topic unless it repeats the latest
+    /// version. The config topic is the truth: a history that could not be written is logged,
+    /// and the change stands.
+    pub async fn record_history(&self, name: &str, config: Option<&Properties>) {
+        let is_change = read(&self.history).is_change(name, config);
+        if !is_change {
+            return;
+        }
+        let record = HistoryRecord::now(name, config.cloned());
+        let bytes = match serde_json::to_vec(&record) {
+            Ok(bytes) => bytes,
+            Err(e) => return log::error!("config history of {name}: {e}"),
+        };
+        let topic = &self.config.history_topic.name;
+        if let Err(e) = self.writer.send(topic, name, Some(&bytes)).await {
+            log::error!("cannot write the config history of {name} to {topic}: {e}");
+        }
     }
 
     /// Writes records to the config topic in order and waits until this worker read them back.

@@ -21,7 +21,10 @@ use crate::herder::validation::mask;
 use crate::kafka::group_offsets;
 use async_trait::async_trait;
 use kconnect_herder_api::entities::*;
-use kconnect_herder_api::{Herder, HerderError, InternalRequestSignature};
+use kconnect_herder_api::{
+    ClusterView, ConfigVersion, Herder, HerderError, InternalRequestSignature, PreviewRequest,
+    PreviewResult, WorkerMode,
+};
 use kconnect_plugin_api::PluginKind;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -265,6 +268,7 @@ impl Herder for DistributedHerder {
         }
         records.push(connector_record(name, &config));
         self.write(records).await?;
+        self.cluster.record_history(name, Some(&config)).await;
         let state = self.cluster.snapshot();
         if !state.connectors.contains_key(name) {
             return Err(HerderError::Conflict(format!(
@@ -290,6 +294,7 @@ impl Herder for DistributedHerder {
     async fn delete_connector(&self, name: &str) -> Result<(), HerderError> {
         let state = self.existing(name).await?;
         self.write(delete_connector_records(name)).await?;
+        self.cluster.record_history(name, None).await;
         // Statuses go too; the owner also removes them when it stops the connector.
         let topic = &self.cluster.config.status_topic.name;
         let keys = std::iter::once(StatusKey::Connector(name.to_string()))
@@ -522,5 +527,33 @@ impl Herder for DistributedHerder {
         config: BTreeMap<String, String>,
     ) -> Result<ConfigInfos, HerderError> {
         self.core.validate_config(plugin, config).await
+    }
+
+    async fn cluster(&self) -> ClusterView {
+        let group = self.group_info().await;
+        self.core.cluster_view(WorkerMode::Distributed, Some(group))
+    }
+
+    async fn preview(&self, request: PreviewRequest) -> Result<PreviewResult, HerderError> {
+        self.core.preview(request).await
+    }
+
+    async fn config_history(&self, name: &str) -> Result<Vec<ConfigVersion>, HerderError> {
+        let exists = self.fresh().await.connectors.contains_key(name);
+        self.history_with(|history| {
+            let passwords = self.core.password_keys(history.configs(name));
+            history.answer(name, exists, &passwords)
+        })
+    }
+
+    async fn rollback_config(
+        &self,
+        name: &str,
+        version: u32,
+    ) -> Result<ConnectorInfo, HerderError> {
+        let config = self.history_with(|history| history.rollback_config(name, version))?;
+        self.put_connector_config(name, config, true, None)
+            .await
+            .map(|(_, info)| info)
     }
 }

@@ -8,11 +8,14 @@
 //!   startup never interleave half-applied changes. Plugin calls run on blocking threads, bounded
 //!   by `task.shutdown.graceful.timeout.ms` where they could hang.
 //! - Connectors created or changed through REST are saved beside the offset file after each
-//!   change; files given on the command line win over saved ones at start.
+//!   change; files given on the command line win over saved ones at start. Each save also
+//!   records what changed in the config history (`history`), so a file edited between two runs
+//!   is a version too.
 
 mod rest;
 
 use super::core::{self, HerderCore};
+use super::history::FileHistory;
 use super::restart_backoff::RestartBackoff;
 use super::runtime::{
     self, connector_type, not_found, request_stop, rest_state, target_name, wait_for_tasks,
@@ -54,6 +57,8 @@ pub struct StandaloneHerder {
     core: HerderCore,
     /// The offset file, which also keeps the connectors created through REST.
     store: Arc<FileOffsetStore>,
+    /// Every config each connector had, beside the offset file.
+    history: FileHistory,
     connectors: tokio::sync::Mutex<BTreeMap<String, ConnectorRuntime>>,
     worker_id: OnceLock<String>,
 }
@@ -62,6 +67,7 @@ impl StandaloneHerder {
     pub fn new(worker: Arc<WorkerContext>, store: Arc<FileOffsetStore>) -> StandaloneHerder {
         StandaloneHerder {
             core: HerderCore::new(worker),
+            history: FileHistory::open(FileHistory::beside(store.path())),
             store,
             connectors: tokio::sync::Mutex::new(BTreeMap::new()),
             worker_id: OnceLock::new(),
@@ -110,6 +116,12 @@ impl StandaloneHerder {
         if let Err(e) = self.store.save_connectors(&stored) {
             log::error!("cannot save connector configs: {e}");
         }
+        self.history.observe(
+            &stored
+                .into_iter()
+                .map(|(name, connector)| (name, connector.config))
+                .collect(),
+        );
     }
 
     /// Creates or replaces a connector; the caller holds the lock.

@@ -9,7 +9,9 @@ use crate::herder::validation::mask;
 use crate::kafka::group_offsets;
 use async_trait::async_trait;
 use kconnect_herder_api::entities::*;
-use kconnect_herder_api::{Herder, HerderError};
+use kconnect_herder_api::{
+    ClusterView, ConfigVersion, Herder, HerderError, PreviewRequest, PreviewResult, WorkerMode,
+};
 use kconnect_plugin_api::PluginKind;
 use std::collections::BTreeMap;
 
@@ -275,5 +277,34 @@ impl Herder for StandaloneHerder {
         config: BTreeMap<String, String>,
     ) -> Result<ConfigInfos, HerderError> {
         self.core.validate_config(plugin, config).await
+    }
+
+    async fn cluster(&self) -> ClusterView {
+        self.core.cluster_view(WorkerMode::Standalone, None)
+    }
+
+    async fn preview(&self, request: PreviewRequest) -> Result<PreviewResult, HerderError> {
+        self.core.preview(request).await
+    }
+
+    async fn config_history(&self, name: &str) -> Result<Vec<ConfigVersion>, HerderError> {
+        let exists = self.connectors.lock().await.contains_key(name);
+        self.history.with(|history| {
+            let passwords = self.core.password_keys(history.configs(name));
+            history.answer(name, exists, &passwords)
+        })
+    }
+
+    async fn rollback_config(
+        &self,
+        name: &str,
+        version: u32,
+    ) -> Result<ConnectorInfo, HerderError> {
+        let config = self
+            .history
+            .with(|history| history.rollback_config(name, version))?;
+        self.put_connector_config(name, config, true, None)
+            .await
+            .map(|(_, info)| info)
     }
 }

@@ -4,10 +4,11 @@
 #![allow(dead_code)]
 
 use kconnect_herder_api::{
-    ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, ConnectorInfo, ConnectorOffset,
-    ConnectorOffsets, ConnectorState, ConnectorStateInfo, ConnectorTaskId, ConnectorType, Health,
-    Herder, HerderError, LogControl, LoggerLevel, Message, PluginInfo, PluginType, ServerInfo,
-    State, TargetState, TaskInfo, TaskState,
+    ClusterView, ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, ConfigVersion,
+    ConnectorInfo, ConnectorOffset, ConnectorOffsets, ConnectorState, ConnectorStateInfo,
+    ConnectorTaskId, ConnectorType, Health, Herder, HerderError, LogControl, LoggerLevel, Message,
+    PluginInfo, PluginType, PreviewRequest, PreviewResult, ServerInfo, State, TargetState,
+    TaskInfo, TaskState, WorkerMode,
 };
 use kconnect_rest::{RestConfig, RestServer};
 use std::collections::BTreeMap;
@@ -354,6 +355,45 @@ impl Herder for MapHerder {
                 },
             }],
         })
+    }
+
+    async fn cluster(&self) -> ClusterView {
+        ClusterView {
+            mode: WorkerMode::Standalone,
+            version: "0.1.0".into(),
+            kafka_cluster_id: Some("cluster-1".into()),
+            worker_url: format!("http://{WORKER_ID}"),
+            group: None,
+            plugin_failures: Vec::new(),
+        }
+    }
+
+    async fn preview(&self, request: PreviewRequest) -> Result<PreviewResult, HerderError> {
+        if !request.config.contains_key("connector.class") {
+            return Err(HerderError::Invalid(
+                "Connector config is missing connector.class".into(),
+            ));
+        }
+        Ok(PreviewResult {
+            connector_type: ConnectorType::Source,
+            records: Vec::new(),
+        })
+    }
+
+    async fn config_history(&self, name: &str) -> Result<Vec<ConfigVersion>, HerderError> {
+        self.stored(name)?;
+        Ok(Vec::new())
+    }
+
+    async fn rollback_config(
+        &self,
+        name: &str,
+        version: u32,
+    ) -> Result<ConnectorInfo, HerderError> {
+        self.stored(name)?;
+        Err(HerderError::NotFound(format!(
+            "Connector {name} has no config version {version}"
+        )))
     }
 }
 
