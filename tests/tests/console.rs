@@ -525,30 +525,22 @@ fn distributed_workers_share_one_config_history_in_kafka() {
         "v2"
     );
 
-    // The cluster view: two members, one leader, this worker marked.
-    let (status, view) = rest_call("GET", &a.url("/kconnect/cluster"), None);
-    assert_eq!(status, 200, "{view}");
-    let members = view["group"]["members"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(members.len(), 2, "{view}");
-    assert_eq!(
-        members.iter().filter(|m| m["leader"] == true).count(),
-        1,
-        "{view}"
-    );
-    assert_eq!(
-        members.iter().filter(|m| m["self"] == true).count(),
-        1,
-        "{view}"
-    );
-    for worker in [&a, &b] {
-        let url = format!("http://127.0.0.1:{}/", worker.rest_port);
-        assert!(
-            members.iter().any(|m| m["url"] == url.as_str()),
-            "no member with URL {url}: {view}\n{}",
-            a.logs()
-        );
-    }
+    // The cluster view: two members, one leader, this worker marked, each with its URL (the
+    // coordinator describes members' metadata only while the group is stable: wait for that).
+    let urls = [a.rest_port, b.rest_port].map(|port| format!("http://127.0.0.1:{port}/"));
+    let mut view = Value::Null;
+    wait_until(Duration::from_secs(30), "a stable group's view", || {
+        view = rest_call("GET", &a.url("/kconnect/cluster"), None).1;
+        let members = view["group"]["members"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        members.len() == 2
+            && members.iter().filter(|m| m["leader"] == true).count() == 1
+            && members.iter().filter(|m| m["self"] == true).count() == 1
+            && urls
+                .iter()
+                .all(|url| members.iter().any(|m| m["url"] == url.as_str()))
+    });
+    assert_eq!(view["mode"], "distributed", "{view}");
 }
