@@ -1201,9 +1201,26 @@ fn a_distributed_cluster_moves_from_java_to_kconnect_and_back() {
         "Java's cluster settled again",
         || settled(&javas[1].url("")),
     );
+    // Settled as seen by the second worker; the first may report a moved connector UNASSIGNED
+    // for a moment longer (its status read lags): give it the same time, then compare.
+    let _ = try_wait_until(Duration::from_secs(30), || {
+        cluster_view(&javas[0].url(""), &names) == java_view
+    });
     assert_eq!(cluster_view(&javas[0].url(""), &names), java_view);
     append_lines(&input, &lines[2 * PHASE..]);
     delivered(3 * PHASE);
     assert!(read_lines(&dir.path().join("stopped.txt")).is_empty());
     assert!(!javas[0].logs().contains(" ERROR "), "{}", javas[0].logs());
+}
+
+/// Waits up to `timeout` for `check`; true when it held.
+fn try_wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
 }

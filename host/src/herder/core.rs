@@ -160,13 +160,7 @@ impl HerderCore {
         &self,
         config: Properties,
     ) -> Result<(Validated, ConnectorConfig), HerderError> {
-        let class = config
-            .get("connector.class")
-            .map(|c| c.trim().to_string())
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| {
-                HerderError::Invalid("Connector config is missing connector.class".to_string())
-            })?;
+        let class = connector_class(&config)?;
         let worker = self.worker.clone();
         let checked = config.clone();
         let validated = blocking(VALIDATION_TIMEOUT, "validation", move || {
@@ -265,6 +259,17 @@ impl HerderCore {
 }
 
 /// Kafka's 409 for creating a connector that exists.
+/// The config's `connector.class`, trimmed; Kafka's 400 message when it is missing or empty.
+pub fn connector_class(config: &Properties) -> Result<String, HerderError> {
+    config
+        .get("connector.class")
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| {
+            HerderError::Invalid("Connector config is missing connector.class".to_string())
+        })
+}
+
 pub fn already_exists(name: &str) -> HerderError {
     HerderError::Conflict(format!("Connector {name} already exists"))
 }

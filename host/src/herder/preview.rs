@@ -44,13 +44,7 @@ pub fn preview(
         )));
     }
     let mut config: Properties = request.config;
-    let class = config
-        .get("connector.class")
-        .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| {
-            HerderError::Invalid("Connector config is missing connector.class".to_string())
-        })?;
+    let class = super::core::connector_class(&config)?;
     let version = config.get("connector.plugin.version").cloned();
     let kind = match resolve_connector(worker, &class, version.as_deref()) {
         Ok(info) => info.kind,
