@@ -343,7 +343,9 @@ fn intended_differences(text: &str) -> Vec<Intended> {
 }
 
 /// Polls `wait.path` on `side` until its status is `wait.status` (when given) and the value at
-/// `wait.pointer` equals `wait.equals` (when given); the last answer when it never does.
+/// `wait.pointer` equals `wait.equals` or one of `wait.one_of` (when given); the last answer
+/// when it never does. `one_of` lets a step wait for a settled state the two workers are
+/// listed as reaching differently.
 fn wait_for(side: &Side, wait: &Value) -> Result<(), Option<Answer>> {
     let probe = json!({"method": "GET", "path": wait["path"]});
     let deadline = Instant::now() + WAIT_TIMEOUT;
@@ -356,9 +358,15 @@ fn wait_for(side: &Side, wait: &Value) -> Result<(), Option<Answer>> {
         };
         let value_ok = match wait.get("pointer").and_then(Value::as_str) {
             Some(pointer) => {
-                let expected = side.substitute_json(&wait["equals"]);
-                let expected = normalise(side, expected);
-                answer.body.pointer(pointer) == Some(&expected)
+                let accepted = match wait.get("one_of").and_then(Value::as_array) {
+                    Some(values) => values.clone(),
+                    None => vec![wait["equals"].clone()],
+                };
+                let found = answer.body.pointer(pointer);
+                accepted
+                    .into_iter()
+                    .map(|value| normalise(side, side.substitute_json(&value)))
+                    .any(|expected| found == Some(&expected))
             }
             None => true,
         };

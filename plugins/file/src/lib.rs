@@ -126,6 +126,9 @@ pub enum FileConnectorError {
     /// Reading the source file (or its metadata) failed.
     #[error("Error reading {path} for FileStreamSourceTask: {source}")]
     Read { path: String, source: io::Error },
+    /// The source path names a directory: it would open, but never yield a line.
+    #[error("Couldn't read {path} for FileStreamSourceTask: it is a directory, not a file")]
+    SourceIsDirectory { path: String },
     /// The stored offset is not a usable byte position.
     #[error("Offset position is the incorrect type: expected a non-negative integer for {path}, found {found}")]
     StoredOffset { path: String, found: String },

@@ -19,7 +19,7 @@ use kconnect_plugin_api::{
 use std::borrow::Cow;
 use std::fs::{self, File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -137,6 +137,14 @@ impl RunningSource {
                 Input::Stdin(StdinInput::start()?),
             ),
             Some(filename) => {
+                // Fail at start rather than at the first poll, so the task never shows RUNNING
+                // on a path that cannot work (Kafka's task keeps polling a directory silently).
+                if Path::new(filename).is_dir() {
+                    return Err(FileConnectorError::SourceIsDirectory {
+                        path: filename.to_string(),
+                    }
+                    .into());
+                }
                 let partition = SourceMap::new().with(FILENAME_FIELD, filename);
                 let stored_position = stored_position(filename, context.offset(&partition))?;
                 if let Some(position) = stored_position {
@@ -549,7 +557,6 @@ mod tests {
     use kconnect_plugin_api::context::{DetachedContext, FfiTaskContext, FfiTaskContext_TO};
     use kconnect_plugin_api::ErrorKind;
     use std::io::Write;
-    use std::path::Path;
     use tempfile::TempDir;
 
     /// The worker's offset store, reduced to a list of (partition, offset) pairs.
@@ -807,10 +814,28 @@ mod tests {
         assert_eq!(error.kind, ErrorKind::Failed);
         assert!(error.message.contains("child.txt"), "{}", error.message);
 
-        // A directory opens but cannot be read.
-        let mut task = started_task(dir.path(), &[]);
+        // A path that became a directory after start opens but cannot be read.
+        let later = dir.path().join("later");
+        let mut task = started_task(&later, &[]);
+        fs::create_dir(&later).unwrap();
         let error = task.poll(Duration::ZERO).unwrap_err();
         assert_eq!(error.kind, ErrorKind::Failed);
+    }
+
+    #[test]
+    fn a_directory_fails_the_start_naming_the_path() {
+        let dir = TempDir::new().unwrap();
+        let mut task = FileStreamSourceTask::default();
+        let error = task
+            .start(config(dir.path(), &[]), DetachedContext::task_context())
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Failed);
+        assert!(
+            error.message.contains(&dir.path().display().to_string())
+                && error.message.contains("is a directory"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
