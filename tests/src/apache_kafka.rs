@@ -15,6 +15,7 @@
 use crate::{free_port, workspace_root, write_file};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
 use std::collections::HashMap;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -425,6 +426,72 @@ fn metadata_brokers(bootstrap: &str) -> Option<Vec<u32>> {
     Some(metadata.brokers().iter().map(|b| b.id() as u32).collect())
 }
 
+/// A record's key and value bytes, as read from a topic.
+pub type RawRecord = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// The first `count` records of `topic` (every partition, as they arrive), read by a consumer
+/// of its own; fails the test when they are not there within 60 s.
+pub fn topic_records(bootstrap: &str, topic: &str, count: usize) -> Vec<RawRecord> {
+    let consumer = reader(bootstrap, topic);
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let mut records = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while records.len() < count {
+        assert!(
+            Instant::now() < deadline,
+            "{} of {count} records in {topic} after 60 s",
+            records.len()
+        );
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
+            records.push((
+                message.key().map(<[u8]>::to_vec),
+                message.payload().map(<[u8]>::to_vec),
+            ));
+        }
+    }
+    records
+}
+
+/// Every record `topic` holds now (up to each partition's end when called).
+pub fn all_topic_records(bootstrap: &str, topic: &str) -> Vec<RawRecord> {
+    let consumer = reader(bootstrap, topic);
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .expect("topic metadata");
+    let partitions: Vec<i32> = metadata
+        .topics()
+        .iter()
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect();
+    let total: i64 = partitions
+        .iter()
+        .map(|p| {
+            let (low, high) = consumer
+                .fetch_watermarks(topic, *p, Duration::from_secs(10))
+                .expect("watermarks");
+            high - low
+        })
+        .sum();
+    topic_records(bootstrap, topic, total as usize)
+}
+
+fn reader(bootstrap: &str, topic: &str) -> BaseConsumer {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        // A group of its own each time: every read starts at the beginning.
+        .set("group.id", format!("read-{topic}-{}", reader_suffix()))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer")
+}
+
+fn reader_suffix() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n}", std::process::id())
+}
+
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
@@ -569,6 +636,11 @@ rest.advertised.port={rest_port}
             tail(&out, 20),
             tail(&std::fs::read_to_string(&self.log).unwrap_or_default(), 80)
         )
+    }
+
+    /// The whole worker log, for counting what it did ([`JavaConnect::logs`] is a tail).
+    pub fn full_log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// The process id, while it runs.

@@ -4,7 +4,9 @@
 //! starts is stopped when its handle is dropped.
 
 pub mod apache_kafka;
-pub use apache_kafka::{kafka_home, kafka_version, Broker, JavaConnect};
+pub use apache_kafka::{
+    all_topic_records, kafka_home, kafka_version, topic_records, Broker, JavaConnect, RawRecord,
+};
 
 use std::io::Write;
 use std::net::TcpListener;

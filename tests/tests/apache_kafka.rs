@@ -8,40 +8,9 @@
 use kconnect_tests::*;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
 use std::time::{Duration, Instant};
 
 /// A record's key and value bytes.
-type RawRecord = (Option<Vec<u8>>, Option<Vec<u8>>);
-
-/// Every record of partition 0 of `topic`, as raw (key, value) bytes, once `count` arrived.
-fn topic_records(bootstrap: &str, topic: &str, count: usize) -> Vec<RawRecord> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", format!("read-{topic}"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer");
-    consumer.subscribe(&[topic]).expect("subscribe");
-    let mut records = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while records.len() < count {
-        assert!(
-            Instant::now() < deadline,
-            "{} of {count} records in {topic} after 60 s",
-            records.len()
-        );
-        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
-            records.push((
-                message.key().map(<[u8]>::to_vec),
-                message.payload().map(<[u8]>::to_vec),
-            ));
-        }
-    }
-    records
-}
-
 #[test]
 fn kconnect_and_apache_kafka_connect_move_the_same_file_through_one_broker() {
     let dir = tempfile::tempdir().unwrap();

@@ -534,9 +534,12 @@ fn a_java_and_a_kconnect_worker_share_the_work_of_one_group(java_leads: bool) {
                 .as_array()
                 .is_some_and(|m| m.len() == 2 && m.iter().all(|m| m["url"] != ""))
     });
-    let group = &view["group"];
+    let group_view = &view["group"];
     assert_eq!(view["mode"], "distributed", "{view}");
-    let members = group["members"].as_array().cloned().unwrap_or_default();
+    let members = group_view["members"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(members.len(), 2, "{view}");
     let url_of = |port: u16| format!("http://127.0.0.1:{port}/");
     let java_port = format!(":{}/", java.rest_port);
@@ -555,8 +558,11 @@ fn a_java_and_a_kconnect_worker_share_the_work_of_one_group(java_leads: bool) {
     assert_eq!(kconnect_member["url"], url_of(kconnect.rest_port), "{view}");
     assert_eq!(java_member["leader"], java_leads, "{view}");
     assert_eq!(kconnect_member["leader"], !java_leads, "{view}");
-    assert!(group["generation"].as_i64().unwrap_or(-1) >= 1, "{view}");
-    assert_eq!(group["protocol"], "sessioned", "{view}");
+    assert!(
+        group_view["generation"].as_i64().unwrap_or(-1) >= 1,
+        "{view}"
+    );
+    assert_eq!(group_view["protocol"], "sessioned", "{view}");
 
     // Internal requests are signed under `sessioned` (KIP-507, both kinds' default): the
     // leader, whichever kind, refuses an unsigned or wrongly signed one with the same answer.
@@ -584,20 +590,35 @@ fn a_java_and_a_kconnect_worker_share_the_work_of_one_group(java_leads: bool) {
             "This worker does not support the 'HmacMD5' key signing algorithm used by other workers. This worker is currently configured to use: [HmacSHA256]. Check that all workers' configuration files permit the same set of signature algorithms, and correct any misconfigured worker and restart it.",
         ),
     ] {
-        let mut request = ureq::post(&leader_url).set("Content-Type", "application/json");
-        for (name, value) in &headers {
-            request = request.set(name, value);
+        // The task configs a follower hands over, and the zombie fencing it asks for (KIP-618).
+        for (method, url, body) in [
+            ("POST", leader_url.clone(), "[]"),
+            ("PUT", leader_url.replace("/tasks", "/fence"), ""),
+        ] {
+            let mut request = ureq::request(method, &url).set("Content-Type", "application/json");
+            for (name, value) in &headers {
+                request = request.set(name, value);
+            }
+            let response = match request.send_string(body) {
+                Ok(r) => r,
+                Err(ureq::Error::Status(_, r)) => r,
+                Err(e) => panic!("{method} {url}: {e}"),
+            };
+            assert_eq!(response.status(), status, "{method} {url} {headers:?}");
+            let body: serde_json::Value =
+                serde_json::from_str(&response.into_string().unwrap()).unwrap();
+            assert_eq!(body["message"], message, "{method} {url} {headers:?}");
         }
-        let response = match request.send_string("[]") {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("POST {leader_url}: {e}"),
-        };
-        assert_eq!(response.status(), status, "{headers:?}");
-        let body: serde_json::Value =
-            serde_json::from_str(&response.into_string().unwrap()).unwrap();
-        assert_eq!(body["message"], message, "{headers:?}");
     }
+
+    forwarding_between_the_kinds(
+        &java,
+        &kconnect,
+        java_leads,
+        &connectors,
+        &broker.bootstrap(),
+        group,
+    );
 
     let lines: Vec<String> = (0..LINES).map(|i| format!("mixed line {i:04}")).collect();
     append_lines(&input, &lines);
@@ -608,6 +629,198 @@ fn a_java_and_a_kconnect_worker_share_the_work_of_one_group(java_leads: bool) {
             || read_lines(output) == lines,
         );
     }
+}
+
+/// Writes are served where Kafka Connect serves them, whichever kind receives them: config
+/// writes by the leader, a plain restart by the worker that runs the unit; the others forward
+/// (`?forward=`, at most two hops) and answer what the serving worker answered.
+fn forwarding_between_the_kinds(
+    java: &JavaConnect,
+    kconnect: &Worker,
+    java_leads: bool,
+    connectors: &[(String, serde_json::Value)],
+    bootstrap: &str,
+    group: &str,
+) {
+    let follower = |path: &str| {
+        if java_leads {
+            kconnect.url(path)
+        } else {
+            java.url(path)
+        }
+    };
+    let leader = |path: &str| {
+        if java_leads {
+            java.url(path)
+        } else {
+            kconnect.url(path)
+        }
+    };
+
+    // A follower asked not to forward cannot serve a config write: Kafka's 409, from either kind.
+    let (name, config) = &connectors[1];
+    let (status, answer) = rest_call(
+        "PUT",
+        &follower(&format!("/connectors/{name}/config?forward=false")),
+        Some(config.clone()),
+    );
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(
+        answer["message"],
+        "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
+    );
+    // Without the flag the follower forwards it, and the leader's answer comes back.
+    let mut changed = config.clone();
+    changed["errors.log.enable"] = json!("true");
+    let (status, answer) = rest_call(
+        "PUT",
+        &follower(&format!("/connectors/{name}/config")),
+        Some(changed),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["config"]["errors.log.enable"], "true", "{answer}");
+    // (Java answers 500 "a rebalance is expected" for a moment after a config change.)
+    wait_until(
+        Duration::from_secs(30),
+        "the leader tells the new config",
+        || {
+            let (_, stored) =
+                rest_call("GET", &leader(&format!("/connectors/{name}/config")), None);
+            stored["errors.log.enable"] == "true"
+        },
+    );
+    let (status, answer) = rest_call(
+        "POST",
+        &follower("/connectors"),
+        Some(json!({"name": name, "config": config})),
+    );
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(
+        answer["message"],
+        format!("Connector {name} already exists")
+    );
+
+    // Restarts of units the other kind runs, asked of each worker, reach their owner.
+    let kconnect_id = format!("127.0.0.1:{}", kconnect.rest_port);
+    let java_id = format!("127.0.0.1:{}", java.rest_port);
+    let mut owners: Vec<(String, Option<u32>, String)> = Vec::new();
+    wait_until(Duration::from_secs(60), "every unit RUNNING again", || {
+        owners.clear();
+        let (_, expanded) = rest_call("GET", &leader("/connectors?expand=status"), None);
+        for (name, _) in connectors {
+            let status = &expanded[name]["status"];
+            if status["connector"]["state"] != "RUNNING" {
+                return false;
+            }
+            owners.push((
+                name.clone(),
+                None,
+                status["connector"]["worker_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ));
+            for task in status["tasks"].as_array().into_iter().flatten() {
+                if task["state"] != "RUNNING" {
+                    return false;
+                }
+                owners.push((
+                    name.clone(),
+                    task["id"].as_u64().map(|id| id as u32),
+                    task["worker_id"].as_str().unwrap_or_default().to_string(),
+                ));
+            }
+        }
+        true
+    });
+    let count = |logs: String, needle: &str| logs.matches(needle).count();
+    for (asked_of, runs_on) in [("kconnect", &java_id), ("Java", &kconnect_id)] {
+        let ask = |path: &str| {
+            if asked_of == "kconnect" {
+                kconnect.url(path)
+            } else {
+                java.url(path)
+            }
+        };
+        let on_java = runs_on == &java_id;
+        // Kafka's worker logs "Creating task …"/"Creating connector …" as it starts one;
+        // kconnect "starting task …"/"starting connector …".
+        let started_logs = || {
+            if on_java {
+                java.full_log()
+            } else {
+                kconnect.logs()
+            }
+        };
+        let (connector, task, _) = owners
+            .iter()
+            .find(|(_, task, owner)| task.is_some() && owner == runs_on)
+            .unwrap_or_else(|| panic!("no task on {runs_on}: {owners:?}"))
+            .clone();
+        let task = task.unwrap();
+        let needle = if on_java {
+            format!("Creating task {connector}-{task}")
+        } else {
+            format!("starting task {connector}-{task} ")
+        };
+        let before = count(started_logs(), &needle);
+        let (status, answer) = rest_call(
+            "POST",
+            &ask(&format!("/connectors/{connector}/tasks/{task}/restart")),
+            None,
+        );
+        assert_eq!(
+            status, 204,
+            "restart of {connector}-{task} asked of {asked_of}: {answer}"
+        );
+        wait_until(
+            Duration::from_secs(30),
+            &format!("{connector}-{task} restarted on {runs_on}"),
+            || count(started_logs(), &needle) > before,
+        );
+
+        let (connector, _, _) = owners
+            .iter()
+            .find(|(_, task, owner)| task.is_none() && owner == runs_on)
+            .cloned()
+            .unwrap_or_default();
+        if connector.is_empty() {
+            continue;
+        }
+        let needle = if on_java {
+            format!("Creating connector {connector} of type")
+        } else {
+            format!("starting connector {connector} (")
+        };
+        let needle = needle.replace("\\n", "\n");
+        let before = count(started_logs(), &needle);
+        let (status, answer) = rest_call(
+            "POST",
+            &ask(&format!("/connectors/{connector}/restart")),
+            None,
+        );
+        assert_eq!(
+            status, 204,
+            "restart of {connector} asked of {asked_of}: {answer}"
+        );
+        wait_until(
+            Duration::from_secs(30),
+            &format!("{connector} restarted on {runs_on}"),
+            || count(started_logs(), &needle) > before,
+        );
+    }
+
+    // Only Kafka Connect's own records in the config topic: no kconnect key a Java worker
+    // would log as invalid.
+    let keys: Vec<String> = all_topic_records(bootstrap, &format!("{group}-configs"))
+        .into_iter()
+        .filter_map(|(key, _)| key.map(|k| String::from_utf8_lossy(&k).into_owned()))
+        .collect();
+    let own: Vec<&String> = keys.iter().filter(|k| k.starts_with("kconnect-")).collect();
+    assert!(
+        own.is_empty(),
+        "kconnect's own records in the config topic: {own:?}"
+    );
 }
 
 #[test]

@@ -13,9 +13,6 @@
 //! - `rest.ui.enable=false` turns the console off.
 
 use kconnect_tests::*;
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -168,27 +165,10 @@ fn the_console_can_be_turned_off() {
 
 /// Every record of `topic` as (topic, value bytes), once `count` arrived.
 fn topic_values(bootstrap: &str, topic: &str, count: usize) -> Vec<Vec<u8>> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", format!("read-{topic}"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer");
-    consumer.subscribe(&[topic]).expect("subscribe");
-    let mut values = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while values.len() < count {
-        assert!(
-            Instant::now() < deadline,
-            "{} of {count} records in {topic} after 60 s",
-            values.len()
-        );
-        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
-            values.push(message.payload().map(<[u8]>::to_vec).unwrap_or_default());
-        }
-    }
-    values
+    topic_records(bootstrap, topic, count)
+        .into_iter()
+        .map(|(_, value)| value.unwrap_or_default())
+        .collect()
 }
 
 #[test]

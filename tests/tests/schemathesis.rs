@@ -101,9 +101,13 @@ values = [0, 1]
 [dictionaries.doomed]
 values = ["doomed-source"]
 
-# The internal inter-worker request: a standalone worker answers 500, as Kafka's does.
+# The internal inter-worker requests: a standalone worker answers 500, as Kafka's does.
 [[operations]]
 include-name = "POST /connectors/{{connector}}/tasks"
+enabled = false
+
+[[operations]]
+include-name = "PUT /connectors/{{connector}}/fence"
 enabled = false
 
 [[operations]]

@@ -43,6 +43,14 @@ pub enum HerderError {
     /// request sent to a standalone worker).
     #[error("{0}")]
     Unsupported(String),
+    /// Another worker of the cluster serves this request: the group's leader, or the worker
+    /// that runs the connector or task. `url` is that worker's REST URL, `None` while no leader
+    /// is known. The REST layer forwards the request there (at most two hops, as Kafka does).
+    #[error("{message}")]
+    ServedElsewhere {
+        message: String,
+        url: Option<String>,
+    },
     /// Anything else: a failure inside the worker.
     #[error("{0}")]
     Internal(String),
@@ -165,6 +173,21 @@ pub trait Herder: Send + Sync + 'static {
         let _ = (name, configs, signature);
         Err(HerderError::Unsupported(
             "Kafka Connect in standalone mode does not support externally setting task configurations."
+                .to_string(),
+        ))
+    }
+    /// `PUT /connectors/{c}/fence`, the internal request by which a worker starting an
+    /// exactly-once source task asks the leader to fence out the connector's older task
+    /// producers (KIP-618). Only a distributed worker serves it; the default answers as Kafka's
+    /// standalone worker does. `signature` as for [`Herder::put_task_configs`].
+    async fn fence_zombies(
+        &self,
+        name: &str,
+        signature: Option<InternalRequestSignature>,
+    ) -> Result<(), HerderError> {
+        let _ = (name, signature);
+        Err(HerderError::Unsupported(
+            "Kafka Connect in standalone mode does not support exactly-once source connectors."
                 .to_string(),
         ))
     }

@@ -47,6 +47,17 @@ pub enum RestError {
 pub struct ApiError {
     pub status: u16,
     pub message: String,
+    /// Set when another worker serves the request ([`HerderError::ServedElsewhere`]): the
+    /// forwarding layer ([`crate::forward`]) sends the request there instead of answering
+    /// this error.
+    pub(crate) served_elsewhere: Option<ServedElsewhere>,
+}
+
+/// Where a request the herder would not serve belongs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ServedElsewhere {
+    /// The REST URL of the worker that serves it; `None` while no leader is known.
+    pub(crate) url: Option<String>,
 }
 
 impl ApiError {
@@ -54,6 +65,7 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            served_elsewhere: None,
         }
     }
 
@@ -86,7 +98,10 @@ impl fmt::Display for ApiError {
 pub fn status_of(error: &HerderError) -> u16 {
     match error {
         HerderError::NotFound(_) => 404,
-        HerderError::Conflict(_) | HerderError::Rebalancing => 409,
+        // Reaches a client only when forwarding gave up (Kafka's two hops were used up).
+        HerderError::Conflict(_)
+        | HerderError::Rebalancing
+        | HerderError::ServedElsewhere { .. } => 409,
         HerderError::Invalid(_) => 400,
         HerderError::Disabled(_) | HerderError::Forbidden(_) => 403,
         HerderError::TimedOut(_) | HerderError::Unsupported(_) | HerderError::Internal(_) => 500,
@@ -95,7 +110,14 @@ pub fn status_of(error: &HerderError) -> u16 {
 
 impl From<HerderError> for ApiError {
     fn from(error: HerderError) -> ApiError {
-        ApiError::new(status_of(&error), error.to_string())
+        let served_elsewhere = match &error {
+            HerderError::ServedElsewhere { url, .. } => Some(ServedElsewhere { url: url.clone() }),
+            _ => None,
+        };
+        ApiError {
+            served_elsewhere,
+            ..ApiError::new(status_of(&error), error.to_string())
+        }
     }
 }
 

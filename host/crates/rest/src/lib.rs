@@ -26,10 +26,12 @@
 //! `admin.listeners`; CORS as Kafka's Jetty filter ([`cors`]).
 //!
 //! Internal inter-worker endpoints: `POST /connectors/{c}/tasks` (a follower's task configs
-//! for the leader to write) is served, its body handed over as sent with Kafka's signature
-//! headers so the herder verifies it under `sessioned` (KIP-507);
-//! `PUT /connectors/{c}/fence` (exactly-once sources) is not. Not served either: the deprecated `GET /connectors/{c}/tasks-config` (gone in
-//! Kafka 4.0), and REST extensions other than basic authentication.
+//! for the leader to write) and `PUT /connectors/{c}/fence` (exactly-once sources) are served,
+//! their bodies handed over as sent with Kafka's signature headers so the herder verifies them
+//! under `sessioned` (KIP-507). A write the herder sends to another worker (the leader, a
+//! task's owner) is forwarded there ([`forward`], Kafka's `?forward=`, at most two hops).
+//! Not served: the deprecated `GET /connectors/{c}/tasks-config` (gone in Kafka 4.0), and
+//! REST extensions other than basic authentication.
 
 // The contract this crate serves, under the names its modules use.
 use kconnect_herder_api::{entities, herder};
@@ -39,6 +41,7 @@ pub mod config;
 mod console;
 pub mod cors;
 pub mod error;
+mod forward;
 pub mod routes;
 pub mod security;
 pub mod server;

@@ -190,6 +190,12 @@ pub static ROUTES: &[RouteSpec] = &[
         attach: |route| route.to(put_task_configs),
     },
     RouteSpec {
+        method: HttpMethod::Put,
+        path: "/connectors/{connector}/fence",
+        summary: "Internal: a worker asks the leader to fence a source connector's older task producers (KIP-618)",
+        attach: |route| route.to(fence_zombies),
+    },
+    RouteSpec {
         method: HttpMethod::Get,
         path: "/connectors/{connector}/tasks/{task}/status",
         summary: "One task's state",
@@ -613,8 +619,8 @@ async fn task_configs(state: Data<AppState>, name: Path<String>) -> Answer {
 }
 
 /// Kafka's headers of a signed internal request (KIP-507).
-const SIGNATURE_ALGORITHM_HEADER: &str = "X-Connect-Request-Signature-Algorithm";
-const SIGNATURE_HEADER: &str = "X-Connect-Authorization";
+pub(crate) const SIGNATURE_ALGORITHM_HEADER: &str = "X-Connect-Request-Signature-Algorithm";
+pub(crate) const SIGNATURE_HEADER: &str = "X-Connect-Authorization";
 
 /// The body is taken as bytes: a signature covers exactly the bytes sent.
 async fn put_task_configs(
@@ -628,6 +634,18 @@ async fn put_task_configs(
             "Task configs must be a JSON list of string maps: {e}"
         ))
     })?;
+    let signature = internal_signature(&request, &body);
+    state
+        .run(state.herder.put_task_configs(&name, configs, signature))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The KIP-507 signature an internal request carries, with the body bytes it signs.
+fn internal_signature(
+    request: &HttpRequest,
+    body: &[u8],
+) -> Option<crate::herder::InternalRequestSignature> {
     let header = |name: &str| {
         request
             .headers()
@@ -635,16 +653,26 @@ async fn put_task_configs(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let signature = match (header(SIGNATURE_ALGORITHM_HEADER), header(SIGNATURE_HEADER)) {
+    match (header(SIGNATURE_ALGORITHM_HEADER), header(SIGNATURE_HEADER)) {
         (Some(algorithm), Some(signature)) => Some(crate::herder::InternalRequestSignature {
             algorithm,
             signature,
             body: body.to_vec(),
         }),
         _ => None,
-    };
+    }
+}
+
+/// The body is whatever the asking worker sent (Kafka sends none); only its signature counts.
+async fn fence_zombies(
+    state: Data<AppState>,
+    request: HttpRequest,
+    name: Path<String>,
+    body: actix_web::web::Bytes,
+) -> Answer {
+    let signature = internal_signature(&request, &body);
     state
-        .run(state.herder.put_task_configs(&name, configs, signature))
+        .run(state.herder.fence_zombies(&name, signature))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

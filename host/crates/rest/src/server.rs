@@ -171,17 +171,24 @@ impl RestServer {
             request_timeout: config.request_timeout,
             health_check_timeout: config.health_check_timeout,
         });
+        let forwarder = web::Data::new(crate::forward::Forwarder::new(
+            config.request_timeout,
+            config.max_body_bytes,
+            security.tls.as_ref(),
+        )?);
         let basic_auth = web::Data::new(security.basic_auth.clone());
         let cors = web::Data::new(security.cors.clone());
         let max_body_bytes = config.max_body_bytes;
         let ui_enabled = config.ui_enabled;
         let app_factory = |role: Role| {
             let state = state.clone();
+            let forwarder = forwarder.clone();
             let basic_auth = basic_auth.clone();
             let cors = cors.clone();
             move || {
                 App::new()
                     .app_data(state.clone())
+                    .app_data(forwarder.clone())
                     .app_data(basic_auth.clone())
                     .app_data(cors.clone())
                     .app_data(
@@ -198,6 +205,7 @@ impl RestServer {
                         }
                     })
                     .default_service(web::to(not_found))
+                    .wrap(from_fn(crate::forward::forward_elsewhere))
                     .wrap(NormalizePath::new(TrailingSlash::Trim))
                     .wrap(from_fn(crate::console::note_ui_slash))
                     .wrap(from_fn(require_credentials))

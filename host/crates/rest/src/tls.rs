@@ -392,10 +392,15 @@ impl TlsSettings {
                     ),
                 )
             })?;
+        let trusted = match &self.truststore {
+            Some(truststore) => truststore.certificates()?,
+            None => Vec::new(),
+        };
         Ok(TlsConfig {
             certificate: format!("{:?}", self.certificate_chain),
             client_auth: self.client_auth,
             server: Arc::new(server),
+            trusted,
         })
     }
 
@@ -472,11 +477,19 @@ pub struct TlsConfig {
     certificate: String,
     client_auth: ClientAuth,
     server: Arc<ServerConfig>,
+    /// The truststore's CA certificates: besides the public roots, what the worker trusts
+    /// when it forwards a request to another worker's `https` URL.
+    trusted: Vec<CertificateDer<'static>>,
 }
 
 impl TlsConfig {
     pub fn client_auth(&self) -> ClientAuth {
         self.client_auth
+    }
+
+    /// The truststore's CA certificates (DER), empty without a truststore.
+    pub(crate) fn trusted(&self) -> &[CertificateDer<'static>] {
+        &self.trusted
     }
 
     /// A fresh rustls configuration for one listener (actix sets its ALPN protocols on it).

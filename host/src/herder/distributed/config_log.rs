@@ -5,9 +5,13 @@
 //! - `task-<name>-<n>` → `{"properties":{…}}`, taking effect only with the next
 //!   `commit-<name>` → `{"tasks":<count>}`, so a half-written set of task configs is never used;
 //! - `target-state-<name>` → `{"state":"STARTED"|"PAUSED","state.v2":"STARTED"|"PAUSED"|"STOPPED"}`;
-//! - `restart-connector-<name>` → `{"include-tasks":bool,"only-failed":bool}`.
+//! - `restart-connector-<name>` → `{"include-tasks":bool,"only-failed":bool}`;
+//! - `tasks-fencing-<name>` → `{"task-count":<n>}` (KIP-618): the leader fenced out the
+//!   producers of the connector's earlier task generations, of which there were `n` tasks;
+//!   task configs committed after it leave the connector pending another fencing.
 //!
-//! kconnect's own keys, which a Kafka Connect worker skips:
+//! kconnect's own keys, written only under heartbeat membership (no Java worker shares such
+//! a cluster), which a Kafka Connect worker would skip:
 //! - `kconnect-assignment` → the [`Assignment`] the leader computed last;
 //! - `kconnect-restart-task-<name>-<n>` → `{}`: restart one task.
 //!
@@ -19,10 +23,11 @@ use super::session_key::{self, SessionKey};
 use crate::config::Properties;
 use kconnect_herder_api::entities::TargetState;
 use serde_json::{json, Value as Json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const ASSIGNMENT_KEY: &str = "kconnect-assignment";
 const RESTART_TASK_PREFIX: &str = "kconnect-restart-task-";
+const TASK_COUNT_PREFIX: &str = "tasks-fencing-";
 
 /// A restart asked through REST, in the order it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,6 +61,11 @@ pub struct ConfigState {
     pub offset: i64,
     /// The latest KIP-507 session key (written by a leader under `sessioned`).
     pub session_key: Option<SessionKey>,
+    /// The task count of each connector's latest `tasks-fencing-` record (KIP-618).
+    pub task_count_records: BTreeMap<String, u32>,
+    /// Connectors whose task configs were committed after their latest `tasks-fencing-`
+    /// record: a round of zombie fencing is due before exactly-once tasks start.
+    pub pending_fencing: BTreeSet<String>,
 }
 
 impl Default for ConfigState {
@@ -70,6 +80,8 @@ impl Default for ConfigState {
             restart_count: 0,
             offset: -1,
             session_key: None,
+            task_count_records: BTreeMap::new(),
+            pending_fencing: BTreeSet::new(),
         }
     }
 }
@@ -157,6 +169,7 @@ impl ConfigState {
             match configs {
                 Some(configs) => {
                     self.tasks.insert(name.to_string(), configs);
+                    self.pending_fencing.insert(name.to_string());
                 }
                 None => log::warn!(
                     "config topic: commit of {count} task(s) for {name} without all their configs; keeping the previous ones"
@@ -193,6 +206,15 @@ impl ConfigState {
                 include_tasks: flag("include-tasks"),
                 only_failed: flag("only-failed"),
             });
+        } else if let Some(name) = key.strip_prefix(TASK_COUNT_PREFIX) {
+            let count = json.as_ref().and_then(|v| v.get("task-count")?.as_u64());
+            match count.and_then(|c| u32::try_from(c).ok()) {
+                Some(count) => {
+                    self.task_count_records.insert(name.to_string(), count);
+                    self.pending_fencing.remove(name);
+                }
+                None => log::warn!("config topic: skipping malformed task count record {key}"),
+            }
         } else if let Some(rest) = key.strip_prefix(RESTART_TASK_PREFIX) {
             if let Some(task) = split_task(rest) {
                 self.push_restart(Restart::Task(task));
@@ -287,6 +309,14 @@ pub fn restart_connector_record(
     (
         format!("restart-connector-{name}"),
         bytes(json!({ "include-tasks": include_tasks, "only-failed": only_failed })),
+    )
+}
+
+/// KIP-618's task count record: the connector's producers up to `task_count` tasks are fenced.
+pub fn task_count_record(name: &str, task_count: u32) -> (String, Option<Vec<u8>>) {
+    (
+        format!("{TASK_COUNT_PREFIX}{name}"),
+        bytes(json!({ "task-count": task_count })),
     )
 }
 
@@ -390,5 +420,31 @@ mod tests {
         assert_eq!(state.restart_count(), 2);
         assert_eq!(state.restarts[1].1, Restart::Task(("a-b".to_string(), 3)));
         assert!(state.connectors.is_empty());
+    }
+
+    #[test]
+    fn task_configs_committed_after_the_task_count_record_are_pending_fencing() {
+        let mut state = ConfigState::default();
+        let config = Properties::from([("k".to_string(), "v".to_string())]);
+        apply_all(
+            &mut state,
+            task_records("s", &[config.clone(), config.clone()]),
+        );
+        assert!(state.pending_fencing.contains("s"));
+        assert_eq!(state.task_count_records.get("s"), None);
+
+        apply_all(&mut state, vec![task_count_record("s", 2)]);
+        assert!(!state.pending_fencing.contains("s"));
+        assert_eq!(state.task_count_records.get("s"), Some(&2));
+
+        apply_all(&mut state, task_records("s", &[config]));
+        assert!(state.pending_fencing.contains("s"));
+        assert_eq!(state.task_count_records.get("s"), Some(&2));
+
+        // Kafka's own bytes for the record.
+        assert_eq!(
+            task_count_record("s", 2).1.unwrap(),
+            br#"{"task-count":2}"#.to_vec()
+        );
     }
 }

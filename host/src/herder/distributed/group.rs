@@ -53,11 +53,39 @@ pub struct GroupView {
     pub joined: bool,
     /// The subprotocol the group chose at the last join.
     pub protocol: Option<Subprotocol>,
+    /// As leader: every member's units after the last assignment, by member id. Empty on the
+    /// other members, which see only their own assignment (as in Kafka Connect, only the leader
+    /// can say which worker runs a unit).
+    pub placement: BTreeMap<String, Placed>,
+}
+
+/// One member as the leader's last assignment left it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Placed {
+    /// The member's REST URL, from its metadata.
+    pub url: String,
+    pub units: Units,
 }
 
 impl GroupView {
     pub fn is_leader(&self) -> bool {
         self.joined && self.member_id == self.leader_id
+    }
+
+    /// The URL of the member that runs `connector`, as the leader placed it.
+    pub fn connector_owner_url(&self, connector: &str) -> Option<&str> {
+        self.placement
+            .values()
+            .find(|placed| placed.units.connectors.contains(connector))
+            .map(|placed| placed.url.as_str())
+    }
+
+    /// The URL of the member that runs `task`, as the leader placed it.
+    pub fn task_owner_url(&self, task: &TaskId) -> Option<&str> {
+        self.placement
+            .values()
+            .find(|placed| placed.units.tasks.contains(task))
+            .map(|placed| placed.url.as_str())
     }
 }
 
@@ -161,6 +189,7 @@ impl GroupMembership {
                 stop: stop.clone(),
                 last_completed_generation: -1,
                 placed: None,
+                placement: BTreeMap::new(),
             };
             std::thread::Builder::new()
                 .name("group-member".to_string())
@@ -214,6 +243,8 @@ struct Runner {
     last_completed_generation: i32,
     /// As leader: what the last assignment was computed for.
     placed: Option<Configured>,
+    /// As leader: every member's units after the assignment being synced.
+    placement: BTreeMap<String, Placed>,
 }
 
 /// What to do after one round.
@@ -285,6 +316,7 @@ impl Runner {
         let assignments = if joined.is_leader() {
             self.assign(&joined, protocol)?
         } else {
+            self.placement.clear();
             Vec::new()
         };
         let bytes = self.member.sync(&joined, &assignments)?;
@@ -325,6 +357,7 @@ impl Runner {
             rebalancing: false,
             joined: true,
             protocol: Some(protocol),
+            placement: std::mem::take(&mut self.placement),
         };
         self.cluster.wake.notify_one();
         if !assignment.revoked.is_empty() {
@@ -343,12 +376,15 @@ impl Runner {
         protocol: Subprotocol,
     ) -> Result<Vec<(String, Vec<u8>)>, kconnect_group::GroupError> {
         let mut members = BTreeMap::new();
+        let mut urls = BTreeMap::new();
         let mut max_offset = -1;
+        self.placement.clear();
         for (member, metadata) in &joined.members {
             let (_, metadata) = WorkerMetadata::decode(metadata)?;
             max_offset = max_offset.max(metadata.config_offset);
             let units = metadata.allocation.map(|a| a.assigned).unwrap_or_default();
             members.insert(member.clone(), units);
+            urls.insert(member.clone(), metadata.url);
         }
         if self.cluster.snapshot().offset < max_offset {
             let _ = self.cluster.config_reader.catch_up(CONFIG_CATCH_UP);
@@ -383,14 +419,19 @@ impl Runner {
         );
         self.placed = Some(configured);
         members
-            .keys()
-            .map(|member| {
+            .iter()
+            .map(|(member, previous)| {
                 let assignment = GroupAssignment {
                     assigned: outcome.assigned.get(member).cloned().unwrap_or_default(),
                     revoked: outcome.revoked.get(member).cloned().unwrap_or_default(),
                     delay_ms: outcome.delay_ms,
                     ..base.clone()
                 };
+                let placed = Placed {
+                    url: urls.get(member).cloned().unwrap_or_default(),
+                    units: applied(&from_group_units(previous), &assignment),
+                };
+                self.placement.insert(member.clone(), placed);
                 Ok((member.clone(), assignment.encode(protocol)?))
             })
             .collect()

@@ -26,11 +26,13 @@
 pub mod assignment;
 pub mod config_log;
 mod console;
+mod fencing;
 pub mod group;
 pub mod membership;
 pub mod pass_plan;
 mod reconcile;
 mod rest;
+mod routing;
 pub mod session_key;
 pub mod status_log;
 
@@ -272,6 +274,8 @@ pub struct DistributedHerder {
     /// revocation).
     running: Arc<RwLock<assignment::Units>>,
     local: tokio::sync::Mutex<Local>,
+    /// Plain restarts of units that run here, asked through REST, for the next pass.
+    restarts_here: Mutex<Vec<config_log::Restart>>,
     described: Mutex<BTreeMap<String, Described>>,
     stopping: AtomicBool,
 }
@@ -285,6 +289,7 @@ impl DistributedHerder {
             group: OnceLock::new(),
             running: Arc::new(RwLock::new(assignment::Units::default())),
             local: tokio::sync::Mutex::new(Local::new(restarts_seen)),
+            restarts_here: Mutex::new(Vec::new()),
             described: Mutex::new(BTreeMap::new()),
             stopping: AtomicBool::new(false),
         }

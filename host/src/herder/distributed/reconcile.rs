@@ -387,7 +387,8 @@ impl DistributedHerder {
         due_now
     }
 
-    /// The connectors and tasks of this worker that restart requests since the last pass name.
+    /// The connectors and tasks of this worker that restart requests since the last pass name:
+    /// those read from the config topic and those asked of this worker directly.
     fn restarts_since(
         &self,
         local: &mut Local,
@@ -395,10 +396,14 @@ impl DistributedHerder {
     ) -> (BTreeSet<String>, BTreeSet<TaskId>) {
         let mut connectors = BTreeSet::new();
         let mut tasks = BTreeSet::new();
-        for (seq, restart) in &state.restarts {
-            if *seq <= local.restarts_seen {
-                continue;
-            }
+        let asked_here =
+            std::mem::take(&mut *self.restarts_here.lock().unwrap_or_else(|e| e.into_inner()));
+        let from_topic = state
+            .restarts
+            .iter()
+            .filter(|(seq, _)| *seq > local.restarts_seen)
+            .map(|(_, restart)| restart);
+        for restart in from_topic.chain(asked_here.iter()) {
             match restart {
                 Restart::Connector {
                     name,

@@ -1,12 +1,17 @@
 //! The REST API of a distributed worker. Reads come from the topics as this worker read them, so
-//! every worker answers the same; writes go to the config topic from whichever worker received
-//! them and return once read back here. A write during a rebalance of the workers' group gets
-//! 409, as in Kafka Connect, so clients retry instead of racing a new assignment.
+//! every worker answers the same. Writes are served where Kafka Connect serves them
+//! ([`routing`]): the leader writes configs and the owner restarts a unit, other workers answer
+//! `ServedElsewhere` and the REST layer forwards; a write returns once read back here. A write
+//! during a rebalance of the workers' group gets 409, as in Kafka Connect, so clients retry
+//! instead of racing a new assignment.
 
 use super::config_log::{
     connector_record, delete_connector_records, restart_connector_record, restart_task_record,
     target_record, task_records, ConfigState, Records,
 };
+use super::config_log::{task_count_record, Restart};
+use super::fencing::{self, FencePlan};
+use super::routing::{self, Unit};
 use super::session_key::{Signature, HMAC_SHA256};
 use super::status_log::{StatusBoard, StatusKey};
 use super::{
@@ -40,6 +45,13 @@ fn rest_state(text: &str) -> State {
     }
 }
 
+/// How long fencing one producer may take at least (a transaction coordinator may need to
+/// abort the zombie's open transaction first).
+const FENCING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+const OFFSETS_LEADER_ONLY: &str =
+    "Only the leader can process external offsets modification requests";
+
 fn kind_type(kind: Option<PluginKind>) -> ConnectorType {
     kind.map_or(ConnectorType::Unknown, connector_type)
 }
@@ -50,6 +62,75 @@ impl DistributedHerder {
             return Err(HerderError::Rebalancing);
         }
         Ok(())
+    }
+
+    /// A request only the group's leader serves: `Ok` here when this worker leads (always
+    /// under heartbeat membership, where every worker writes the config topic itself).
+    fn as_leader(&self, message: &str) -> Result<(), HerderError> {
+        match self.group.get() {
+            Some(group) if self.uses_group() => {
+                routing::serve_here(group.with_view(routing::leader_route), message)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A plain restart of one unit. In the group it is done here, in a reconciling pass before
+    /// the answer, when the unit runs here, and served by the owner otherwise (Kafka's
+    /// `restartConnector`/`restartTask`). Under heartbeat membership its record goes to the
+    /// config topic for the owner to read.
+    async fn restart_unit(
+        &self,
+        unit: Unit<'_>,
+        restart: Restart,
+        record: (String, Option<Vec<u8>>),
+    ) -> Result<(), HerderError> {
+        self.require_joined()?;
+        let Some(group) = self.group.get().filter(|_| self.uses_group()) else {
+            return self.write(vec![record]).await;
+        };
+        let message = match unit {
+            Unit::Connector(_) => {
+                "Cannot restart connector since it is not assigned to this member"
+            }
+            Unit::Task(_) => "Cannot restart task since it is not assigned to this member",
+        };
+        routing::serve_here(group.with_view(|v| routing::owner_route(v, unit)), message)?;
+        self.restarts_here
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(restart);
+        self.reconcile().await;
+        Ok(())
+    }
+
+    /// KIP-507: under `sessioned`, an internal request must carry a valid signature.
+    fn verify_internal(
+        &self,
+        signature: Option<InternalRequestSignature>,
+    ) -> Result<(), HerderError> {
+        if !self.signs_requests() {
+            return Ok(());
+        }
+        let Some(signature) = signature else {
+            return Err(HerderError::Invalid(
+                "Internal request missing required signature".to_string(),
+            ));
+        };
+        let Some(key) = self.cluster.snapshot().session_key else {
+            // The leader writes one before any follower can sign: a rebalance is under way.
+            return Err(HerderError::Rebalancing);
+        };
+        match key.verify(&signature.algorithm, &signature.body, &signature.signature) {
+            Signature::Valid => Ok(()),
+            Signature::UnsupportedAlgorithm => Err(HerderError::Invalid(format!(
+                "This worker does not support the '{}' key signing algorithm used by other workers. This worker is currently configured to use: [{HMAC_SHA256}]. Check that all workers' configuration files permit the same set of signature algorithms, and correct any misconfigured worker and restart it.",
+                signature.algorithm
+            ))),
+            Signature::Invalid => Err(HerderError::Forbidden(
+                "Internal request contained invalid signature.".to_string(),
+            )),
+        }
     }
 
     fn info(name: &str, state: &ConfigState, described: &Described) -> ConnectorInfo {
@@ -155,6 +236,8 @@ impl DistributedHerder {
         self.existing(name).await?;
         let mut records = Vec::new();
         if target == TargetState::Stopped {
+            // It writes task configs too, which only the leader does.
+            self.as_leader("Only the leader can transition connectors to the STOPPED state.")?;
             // A stopped connector has no tasks (Kafka writes an empty task set too).
             records.extend(task_records(name, &[]));
         }
@@ -262,6 +345,7 @@ impl Herder for DistributedHerder {
             return Err(core::already_exists(name));
         }
         self.validated(name, config.clone()).await?;
+        self.as_leader("Only the leader can set connector configs.")?;
         let mut records = Vec::new();
         if let Some(target) = initial_state.filter(|_| !exists) {
             records.push(target_record(name, target));
@@ -284,6 +368,7 @@ impl Herder for DistributedHerder {
         name: &str,
         patch: BTreeMap<String, Option<String>>,
     ) -> Result<ConnectorInfo, HerderError> {
+        self.as_leader("Only the leader can set connector configs.")?;
         let state = self.existing(name).await?;
         let config = core::patched(name, state.connectors[name].clone(), patch)?;
         self.put_connector_config(name, config, true, None)
@@ -292,6 +377,7 @@ impl Herder for DistributedHerder {
     }
 
     async fn delete_connector(&self, name: &str) -> Result<(), HerderError> {
+        self.as_leader("Only the leader can delete connector configs.")?;
         let state = self.existing(name).await?;
         self.write(delete_connector_records(name)).await?;
         self.cluster.record_history(name, None).await;
@@ -333,15 +419,19 @@ impl Herder for DistributedHerder {
         if task as usize >= state.tasks.get(name).map_or(0, Vec::len) {
             return Err(core::task_not_found(name, task));
         }
-        self.write(vec![restart_task_record(&(name.to_string(), task))])
-            .await
+        let id = (name.to_string(), task);
+        self.restart_unit(
+            Unit::Task(&id),
+            Restart::Task(id.clone()),
+            restart_task_record(&id),
+        )
+        .await
     }
 
     /// A Java follower that runs a connector hands its task configs to the leader it was
-    /// assigned, signed under `sessioned` (KIP-507), unsigned under `compatible`. Every kconnect
-    /// worker writes to the config topic itself, so any worker may serve it once the signature
-    /// verified; the records are the ones the worker writes for its own connectors (tasks, then
-    /// their commit).
+    /// assigned, signed under `sessioned` (KIP-507), unsigned under `compatible`. As in Kafka,
+    /// only the leader writes them (a follower forwards); the records are the ones a kconnect
+    /// worker writes for its own connectors (tasks, then their commit).
     async fn put_task_configs(
         &self,
         name: &str,
@@ -349,33 +439,57 @@ impl Herder for DistributedHerder {
         signature: Option<InternalRequestSignature>,
     ) -> Result<(), HerderError> {
         self.require_joined()?;
-        if self.signs_requests() {
-            let Some(signature) = signature else {
-                return Err(HerderError::Invalid(
-                    "Internal request missing required signature".to_string(),
-                ));
-            };
-            let Some(key) = self.cluster.snapshot().session_key else {
-                // The leader writes one before any follower can sign: a rebalance is under way.
-                return Err(HerderError::Rebalancing);
-            };
-            match key.verify(&signature.algorithm, &signature.body, &signature.signature) {
-                Signature::Valid => {}
-                Signature::UnsupportedAlgorithm => {
-                    return Err(HerderError::Invalid(format!(
-                        "This worker does not support the '{}' key signing algorithm used by other workers. This worker is currently configured to use: [{HMAC_SHA256}]. Check that all workers' configuration files permit the same set of signature algorithms, and correct any misconfigured worker and restart it.",
-                        signature.algorithm
-                    )))
-                }
-                Signature::Invalid => {
-                    return Err(HerderError::Forbidden(
-                        "Internal request contained invalid signature.".to_string(),
-                    ))
-                }
-            }
-        }
+        self.verify_internal(signature)?;
+        self.as_leader("Only the leader may write task configurations.")?;
         self.existing(name).await?;
         self.write(task_records(name, &configs)).await
+    }
+
+    /// The leader's zombie fencing (KIP-618, [`super::fencing`]): Kafka's checks in Kafka's
+    /// order, then the round the config topic calls for.
+    async fn fence_zombies(
+        &self,
+        name: &str,
+        signature: Option<InternalRequestSignature>,
+    ) -> Result<(), HerderError> {
+        self.verify_internal(signature)?;
+        self.as_leader("Only the leader may perform zombie fencing.")?;
+        let state = self.fresh().await;
+        let Some(raw) = state.connectors.get(name) else {
+            return Err(not_found(name));
+        };
+        if self.describe(name, raw).await.kind != Some(PluginKind::Source) {
+            return Err(HerderError::Invalid(format!(
+                "Connector {name} is not a source connector"
+            )));
+        }
+        let task_count = state.tasks.get(name).map_or(0, Vec::len) as u32;
+        let plan = fencing::plan(
+            state.pending_fencing.contains(name),
+            state.task_count_records.get(name).copied(),
+            task_count,
+        );
+        let count = match plan {
+            FencePlan::UpToDate => return Ok(()),
+            FencePlan::RecordCount(count) => count,
+            FencePlan::Fence { producers, count } => {
+                let group_id = &self.cluster.config.group_id;
+                let ids: Vec<String> = (0..producers)
+                    .map(|task| fencing::transactional_id(group_id, name, task))
+                    .collect();
+                let clients = self.worker().clients.clone();
+                let timeout = self.graceful().max(FENCING_TIMEOUT);
+                blocking(timeout + OFFSETS_CALL_SLACK, "zombie fencing", move || {
+                    fencing::fence_producers(&clients, &ids, timeout)
+                })
+                .await?
+                .map_err(|e| {
+                    HerderError::Internal(format!("Failed to perform zombie fencing: {e}"))
+                })?;
+                count
+            }
+        };
+        self.write(vec![task_count_record(name, count)]).await
     }
 
     async fn restart_connector(
@@ -385,6 +499,20 @@ impl Herder for DistributedHerder {
         only_failed: bool,
     ) -> Result<Option<ConnectorStateInfo>, HerderError> {
         let mut report = self.connector_status(name).await?;
+        if !include_tasks && !only_failed {
+            // Kafka's plain restart: the connector alone, by its owner.
+            let restart = Restart::Connector {
+                name: name.to_string(),
+                include_tasks,
+                only_failed,
+            };
+            let record = restart_connector_record(name, include_tasks, only_failed);
+            self.restart_unit(Unit::Connector(name), restart, record)
+                .await?;
+            return Ok(None);
+        }
+        self.require_joined()?;
+        self.as_leader("Only the leader can process restart requests.")?;
         // The connector's owner decides what restarts from the statuses it reads (the
         // record carries only the flags); this marks the same units in the answer.
         RestartPlan::mark(&mut report, include_tasks, only_failed);
@@ -394,7 +522,7 @@ impl Herder for DistributedHerder {
             only_failed,
         )])
         .await?;
-        Ok((include_tasks || only_failed).then_some(report))
+        Ok(Some(report))
     }
 
     async fn pause_connector(&self, name: &str) -> Result<(), HerderError> {
@@ -434,6 +562,8 @@ impl Herder for DistributedHerder {
         name: &str,
         offsets: ConnectorOffsets,
     ) -> Result<Message, HerderError> {
+        self.require_joined()?;
+        self.as_leader(OFFSETS_LEADER_ONLY)?;
         let state = self.existing(name).await?;
         Self::require_stopped(name, &state)?;
         let raw = state.connectors[name].clone();
@@ -462,6 +592,8 @@ impl Herder for DistributedHerder {
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> Result<Message, HerderError> {
+        self.require_joined()?;
+        self.as_leader(OFFSETS_LEADER_ONLY)?;
         let state = self.existing(name).await?;
         Self::require_stopped(name, &state)?;
         let raw = state.connectors[name].clone();
