@@ -531,6 +531,46 @@ pub fn rest_call(
     }
 }
 
+/// The session key a distributed cluster's leader wrote last to `config_topic` (KIP-507).
+pub fn session_key(bootstrap: &str, config_topic: &str) -> Vec<u8> {
+    use base64::Engine;
+    let value = all_topic_records(bootstrap, config_topic)
+        .into_iter()
+        .filter(|(key, _)| key.as_deref() == Some(b"session-key".as_slice()))
+        .filter_map(|(_, value)| value)
+        .next_back()
+        .expect("a session-key record in the config topic");
+    let value: serde_json::Value = serde_json::from_slice(&value).expect("session key JSON");
+    base64::engine::general_purpose::STANDARD
+        .decode(value["key"].as_str().expect("a key"))
+        .expect("a base64 key")
+}
+
+/// An internal request signed with `key` as a worker signs it (`X-Connect-Authorization`:
+/// base64 HMAC-SHA256 of the body): the status and the JSON body (`Null` when none).
+pub fn signed_call(method: &str, url: &str, body: &str, key: &[u8]) -> (u16, serde_json::Value) {
+    use base64::Engine;
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+    mac.update(body.as_bytes());
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let request = ureq::request(method, url)
+        .set("Content-Type", "application/json")
+        .set("X-Connect-Request-Signature-Algorithm", "HmacSHA256")
+        .set("X-Connect-Authorization", &signature);
+    let response = match request.send_string(body) {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = response.status();
+    let text = response.into_string().unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
 /// [`rest_call`] that reports transport errors (a worker killed or not listening yet) instead of
 /// panicking.
 pub fn try_rest_call(

@@ -620,6 +620,13 @@ fn a_java_and_a_kconnect_worker_share_the_work_of_one_group(java_leads: bool) {
         group,
     );
 
+    let leader = if java_leads {
+        java.url("")
+    } else {
+        kconnect.url("")
+    };
+    fencing_by_either_kind_of_leader(&leader, &broker.bootstrap(), group);
+
     let lines: Vec<String> = (0..LINES).map(|i| format!("mixed line {i:04}")).collect();
     append_lines(&input, &lines);
     for output in &outputs {
@@ -821,6 +828,48 @@ fn forwarding_between_the_kinds(
         own.is_empty(),
         "kconnect's own records in the config topic: {own:?}"
     );
+}
+
+/// Zombie fencing (KIP-618) asked of the leader, signed as a worker signs it (a Java worker
+/// sends it straight to the leader's URL): either kind of leader answers with Kafka's checks and
+/// writes Kafka's task count record, once.
+fn fencing_by_either_kind_of_leader(leader: &str, bootstrap: &str, group: &str) {
+    let config_topic = format!("{group}-configs");
+    let key = session_key(bootstrap, &config_topic);
+    let fence = |connector: &str| {
+        signed_call(
+            "PUT",
+            &format!(
+                "{}/connectors/{connector}/fence",
+                leader.trim_end_matches('/')
+            ),
+            "",
+            &key,
+        )
+    };
+    let (status, answer) = fence("nope");
+    assert_eq!(status, 404, "{answer}");
+    assert_eq!(answer["message"], "Connector nope not found");
+    let (status, answer) = fence("mixed-sink-0");
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["message"],
+        "Connector mixed-sink-0 is not a source connector"
+    );
+    let count_records = || -> Vec<Vec<u8>> {
+        all_topic_records(bootstrap, &config_topic)
+            .into_iter()
+            .filter(|(key, _)| key.as_deref() == Some(b"tasks-fencing-mixed-source".as_slice()))
+            .map(|(_, value)| value.unwrap_or_default())
+            .collect()
+    };
+    assert!(count_records().is_empty());
+    for round in 0..2 {
+        let (status, answer) = fence("mixed-source");
+        assert_eq!(status, 204, "round {round}: {answer}");
+        // The first round records the task count; the second finds nothing pending.
+        assert_eq!(count_records(), vec![br#"{"task-count":1}"#.to_vec()]);
+    }
 }
 
 #[test]

@@ -220,3 +220,110 @@ fn a_connectors_whole_life_through_either_worker() {
     assert_eq!(body["error_code"], 404);
     assert_eq!(body["message"], "Connector life not found");
 }
+
+/// Zombie fencing for real (KIP-618): a producer left over with the transactional id of one
+/// of a connector's tasks can commit until the leader's next round of fencing, and never after.
+#[test]
+fn the_leader_fences_out_the_producers_of_an_earlier_task_generation() {
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+    use rdkafka::ClientConfig;
+
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let port = free_port();
+    let config =
+        distributed_worker_properties(dir.path(), &broker.bootstrap(), "fencing", port, "");
+    let mut worker = Worker::distributed(dir.path(), &config, port);
+    worker.wait_ready();
+    let source = |tasks: u32| {
+        json!({
+            "connector.class": "kconnect.testing.MisbehavingSourceConnector",
+            "topic": "zombie-topic",
+            "tasks.max": tasks.to_string(),
+        })
+    };
+    let (code, body) = write(
+        "PUT",
+        &worker.url("/connectors/zombies/config"),
+        Some(source(2)),
+    );
+    assert_eq!(code, 201, "{body}");
+    wait_states(
+        &[&worker],
+        "zombies",
+        "RUNNING",
+        &["RUNNING", "RUNNING"],
+        "two tasks",
+    );
+
+    let config_topic = "fencing-configs";
+    let key = session_key(&broker.bootstrap(), config_topic);
+    let fence = || {
+        let (code, body) = signed_call("PUT", &worker.url("/connectors/zombies/fence"), "", &key);
+        assert_eq!(code, 204, "{body}");
+    };
+    let count_records = || -> Vec<String> {
+        all_topic_records(&broker.bootstrap(), config_topic)
+            .into_iter()
+            .filter(|(key, _)| key.as_deref() == Some(b"tasks-fencing-zombies".as_slice()))
+            .map(|(_, value)| String::from_utf8(value.unwrap_or_default()).unwrap())
+            .collect()
+    };
+    // The first round only records the generation's task count: nothing ran transactionally.
+    fence();
+    assert_eq!(count_records(), vec![r#"{"task-count":2}"#]);
+
+    // A producer of task 1 of this generation, as an exactly-once task would hold it.
+    let zombie: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", broker.bootstrap())
+        .set("transactional.id", "fencing-zombies-1")
+        .create()
+        .expect("transactional producer");
+    let timeout = Duration::from_secs(30);
+    zombie.init_transactions(timeout).expect("init");
+    let produce_and_commit = || -> Result<(), rdkafka::error::KafkaError> {
+        zombie.begin_transaction()?;
+        zombie
+            .send(
+                BaseRecord::to("zombie-topic")
+                    .payload("from a zombie")
+                    .key("z"),
+            )
+            .map_err(|(e, _)| e)?;
+        zombie.commit_transaction(timeout)
+    };
+    produce_and_commit().expect("the producer commits before any fencing");
+
+    // A new generation of task configs: the next round fences tasks 0 and 1 of the last one.
+    let (code, body) = write(
+        "PUT",
+        &worker.url("/connectors/zombies/config"),
+        Some(source(3)),
+    );
+    assert_eq!(code, 200, "{body}");
+    wait_states(
+        &[&worker],
+        "zombies",
+        "RUNNING",
+        &["RUNNING", "RUNNING", "RUNNING"],
+        "three tasks",
+    );
+    fence();
+    assert_eq!(
+        count_records(),
+        vec![r#"{"task-count":2}"#, r#"{"task-count":3}"#]
+    );
+    let fenced = produce_and_commit();
+    assert!(
+        fenced.is_err(),
+        "the zombie still commits after the fencing"
+    );
+    eprintln!(
+        "the zombie's commit after the fencing: {:?}",
+        fenced.unwrap_err()
+    );
+
+    // Nothing pending any more: no round, no record.
+    fence();
+    assert_eq!(count_records().len(), 2);
+}
