@@ -759,62 +759,44 @@ fn forwarding_between_the_kinds(
                 kconnect.logs()
             }
         };
-        let (connector, task, _) = owners
-            .iter()
-            .find(|(_, task, owner)| task.is_some() && owner == runs_on)
-            .unwrap_or_else(|| panic!("no task on {runs_on}: {owners:?}"))
-            .clone();
+        // One task and one connector the other kind runs, each restarted through `asked_of`.
+        let find = |is_task: bool| {
+            owners
+                .iter()
+                .find(|(_, task, owner)| task.is_some() == is_task && owner == runs_on)
+                .cloned()
+        };
+        let (connector, task, _) =
+            find(true).unwrap_or_else(|| panic!("no task on {runs_on}: {owners:?}"));
         let task = task.unwrap();
-        let needle = if on_java {
-            format!("Creating task {connector}-{task}")
-        } else {
-            format!("starting task {connector}-{task} ")
-        };
-        let before = count(started_logs(), &needle);
-        let (status, answer) = rest_call(
-            "POST",
-            &ask(&format!("/connectors/{connector}/tasks/{task}/restart")),
-            None,
-        );
-        assert_eq!(
-            status, 204,
-            "restart of {connector}-{task} asked of {asked_of}: {answer}"
-        );
-        wait_until(
-            Duration::from_secs(30),
-            &format!("{connector}-{task} restarted on {runs_on}"),
-            || count(started_logs(), &needle) > before,
-        );
-
-        let (connector, _, _) = owners
-            .iter()
-            .find(|(_, task, owner)| task.is_none() && owner == runs_on)
-            .cloned()
-            .unwrap_or_default();
-        if connector.is_empty() {
-            continue;
+        let mut restarts = vec![(
+            format!("/connectors/{connector}/tasks/{task}/restart"),
+            if on_java {
+                format!("Creating task {connector}-{task}")
+            } else {
+                format!("starting task {connector}-{task} ")
+            },
+        )];
+        if let Some((connector, _, _)) = find(false) {
+            restarts.push((
+                format!("/connectors/{connector}/restart"),
+                if on_java {
+                    format!("Creating connector {connector} of type")
+                } else {
+                    format!("starting connector {connector} (")
+                },
+            ));
         }
-        let needle = if on_java {
-            format!("Creating connector {connector} of type")
-        } else {
-            format!("starting connector {connector} (")
-        };
-        let needle = needle.replace("\\n", "\n");
-        let before = count(started_logs(), &needle);
-        let (status, answer) = rest_call(
-            "POST",
-            &ask(&format!("/connectors/{connector}/restart")),
-            None,
-        );
-        assert_eq!(
-            status, 204,
-            "restart of {connector} asked of {asked_of}: {answer}"
-        );
-        wait_until(
-            Duration::from_secs(30),
-            &format!("{connector} restarted on {runs_on}"),
-            || count(started_logs(), &needle) > before,
-        );
+        for (path, needle) in restarts {
+            let before = count(started_logs(), &needle);
+            let (status, answer) = rest_call("POST", &ask(&path), None);
+            assert_eq!(status, 204, "POST {path} asked of {asked_of}: {answer}");
+            wait_until(
+                Duration::from_secs(30),
+                &format!("{path} done on {runs_on}"),
+                || count(started_logs(), &needle) > before,
+            );
+        }
     }
 
     // Only Kafka Connect's own records in the config topic: no kconnect key a Java worker

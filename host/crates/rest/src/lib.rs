@@ -29,7 +29,7 @@
 //! for the leader to write) and `PUT /connectors/{c}/fence` (exactly-once sources) are served,
 //! their bodies handed over as sent with Kafka's signature headers so the herder verifies them
 //! under `sessioned` (KIP-507). A write the herder sends to another worker (the leader, a
-//! task's owner) is forwarded there ([`forward`], Kafka's `?forward=`, at most two hops).
+//! task's owner) is forwarded there (module `forward`, Kafka's `?forward=`, at most two hops).
 //! Not served: the deprecated `GET /connectors/{c}/tasks-config` (gone in Kafka 4.0), and
 //! REST extensions other than basic authentication.
 

@@ -445,7 +445,7 @@ impl Herder for DistributedHerder {
         self.write(task_records(name, &configs)).await
     }
 
-    /// The leader's zombie fencing (KIP-618, [`super::fencing`]): Kafka's checks in Kafka's
+    /// The leader's zombie fencing (KIP-618, module `fencing`): Kafka's checks in Kafka's
     /// order, then the round the config topic calls for.
     async fn fence_zombies(
         &self,
