@@ -5,6 +5,9 @@
 //! records are then compared one by one: partition, key bytes, value bytes, header names and
 //! bytes, timestamp type. A difference fails the test unless `INTENDED_DIFFERENCES.md` lists
 //! the pipeline with its reason; a listed pipeline that no longer differs fails it too.
+//! The other way round, every sink of `tests/wire-corpus/sinks.json` — a FileStreamSink with a
+//! converter and transforms — reads one topic of records the test wrote on both workers, and
+//! the two files must hold the same bytes: Java's `toString()` of each value as read.
 //! Record timestamps are the producers' send times and are compared by type only; kconnect's
 //! topic names inside records are read as Java's (`wire-kconnect-` as `wire-java-`).
 
@@ -160,6 +163,40 @@ fn intended(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A broker, an Apache Kafka Connect standalone worker in `root/java` and a kconnect one in
+/// `root/kconnect`, both ready.
+fn start_both(root: &std::path::Path) -> (Broker, JavaConnect, Worker) {
+    let broker = Broker::start();
+    let java_dir = root.join("java");
+    let rust_dir = root.join("kconnect");
+    std::fs::create_dir_all(&java_dir).unwrap();
+    std::fs::create_dir_all(&rust_dir).unwrap();
+    let java = JavaConnect::standalone(&java_dir, &broker.bootstrap(), "", &[]);
+    let rest_port = free_port();
+    let config = file_plugin_worker_properties(&rust_dir, &broker.bootstrap(), rest_port);
+    let mut kconnect = Worker::standalone(&rust_dir, &config, &[], rest_port);
+    kconnect.wait_ready();
+    (broker, java, kconnect)
+}
+
+/// The ids of both corpora: a listed id in neither is stale.
+fn corpus_ids() -> Vec<String> {
+    let ids = |file: &str, array: &str| -> Vec<String> {
+        let corpus: Value =
+            serde_json::from_str(&std::fs::read_to_string(corpus_dir().join(file)).expect(file))
+                .expect("a corpus is JSON");
+        corpus[array]
+            .as_array()
+            .expect(array)
+            .iter()
+            .map(|p| p["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    let mut all = ids("pipelines.json", "pipelines");
+    all.extend(ids("sinks.json", "sinks"));
+    all
+}
+
 #[test]
 fn kconnect_writes_the_bytes_apache_kafka_connect_writes() {
     let corpus: Value = serde_json::from_str(
@@ -173,16 +210,7 @@ fn kconnect_writes_the_bytes_apache_kafka_connect_writes() {
     let pipelines = corpus["pipelines"].as_array().expect("pipelines").clone();
 
     let root = tempfile::tempdir().unwrap();
-    let broker = Broker::start();
-    let java_dir = root.path().join("java");
-    let rust_dir = root.path().join("kconnect");
-    std::fs::create_dir_all(&java_dir).unwrap();
-    std::fs::create_dir_all(&rust_dir).unwrap();
-    let java = JavaConnect::standalone(&java_dir, &broker.bootstrap(), "", &[]);
-    let rest_port = free_port();
-    let config = file_plugin_worker_properties(&rust_dir, &broker.bootstrap(), rest_port);
-    let mut kconnect = Worker::standalone(&rust_dir, &config, &[], rest_port);
-    kconnect.wait_ready();
+    let (broker, java, kconnect) = start_both(root.path());
     let base = |side: &str| {
         if side == "java" {
             java.url("")
@@ -325,14 +353,188 @@ fn kconnect_writes_the_bytes_apache_kafka_connect_writes() {
             (false, false) => unlisted.push(format!("{id}: {}", differences.join("\n  "))),
         }
     }
+    let known = corpus_ids();
     for id in listed.keys() {
-        if !pipelines.iter().any(|p| p["id"] == id.as_str()) {
-            stale.push(format!("{id} (no such pipeline)"));
+        if !known.contains(id) {
+            stale.push(format!("{id} (no such pipeline or sink)"));
         }
     }
     eprintln!(
         "{} pipelines, {total} records from each worker: {identical} identical, {listed_differing} differing as listed in INTENDED_DIFFERENCES.md, {} with unlisted differences",
         pipelines.len(),
+        unlisted.len()
+    );
+    assert!(
+        unlisted.is_empty(),
+        "differences not listed in tests/wire-corpus/INTENDED_DIFFERENCES.md:\n{}",
+        unlisted.join("\n")
+    );
+    assert!(stale.is_empty(), "listed but identical now: {stale:?}");
+}
+
+/// The bytes a sink corpus record has: text as UTF-8, `{"base64": …}` decoded, null for none.
+fn record_bytes(record: &Value) -> Option<Vec<u8>> {
+    use base64::Engine;
+    match record {
+        Value::Null => None,
+        Value::String(text) => Some(text.as_bytes().to_vec()),
+        other => Some(
+            base64::engine::general_purpose::STANDARD
+                .decode(
+                    other["base64"]
+                        .as_str()
+                        .expect("text, null or {\"base64\": …}"),
+                )
+                .expect("base64"),
+        ),
+    }
+}
+
+/// Lines printed, differentially: each sink of `tests/wire-corpus/sinks.json` reads the same
+/// records on both workers into a file of its own; the files must be the same bytes.
+#[test]
+fn kconnect_prints_the_lines_apache_kafka_connect_prints() {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    const FIRST_TIMESTAMP: i64 = 1_700_000_000_000;
+    const DAY_MS: i64 = 86_400_000;
+    let corpus: Value = serde_json::from_str(
+        &std::fs::read_to_string(corpus_dir().join("sinks.json")).expect("corpus"),
+    )
+    .expect("sinks.json is JSON");
+    let listed = intended(
+        &std::fs::read_to_string(corpus_dir().join("INTENDED_DIFFERENCES.md")).expect("list"),
+    );
+    let sinks = corpus["sinks"].as_array().expect("sinks").clone();
+
+    let root = tempfile::tempdir().unwrap();
+    let (broker, java, kconnect) = start_both(root.path());
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", broker.bootstrap())
+        .create()
+        .expect("producer");
+    for sink in &sinks {
+        let id = sink["id"].as_str().expect("id");
+        let topic = format!("wire-{id}");
+        for (i, record) in sink["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .enumerate()
+        {
+            let bytes = record_bytes(record);
+            let mut message: BaseRecord<'_, [u8], [u8]> =
+                BaseRecord::to(&topic).timestamp(FIRST_TIMESTAMP + i as i64 * DAY_MS);
+            if let Some(bytes) = &bytes {
+                message = message.payload(bytes);
+            }
+            producer.send(message).map_err(|(e, _)| e).expect("send");
+        }
+    }
+    producer.flush(Duration::from_secs(30)).expect("flush");
+
+    let output = |side: &str, id: &str| root.path().join(side).join(format!("{id}.out"));
+    for sink in &sinks {
+        let id = sink["id"].as_str().unwrap();
+        for side in SIDES {
+            let base = if side == "java" {
+                java.url("")
+            } else {
+                kconnect.url("")
+            };
+            let mut config = json!({
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                "file": output(side, id).display().to_string(),
+                "topics": format!("wire-{id}"),
+            });
+            for (key, value) in sink["config"].as_object().expect("config") {
+                config[key] = value.clone();
+            }
+            let (code, body) = rest_call(
+                "POST",
+                &format!("{base}/connectors"),
+                Some(json!({"name": format!("wire-{id}-{side}"), "config": config})),
+            );
+            assert_eq!(code, 201, "{side} {id}: {body}");
+        }
+    }
+    // Every record is a line: wait until both files have them all (sinks flush on commit).
+    let lines = |path: &std::path::Path| {
+        std::fs::read(path)
+            .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let short: Vec<String> = sinks
+            .iter()
+            .flat_map(|sink| {
+                let id = sink["id"].as_str().unwrap();
+                let expected = sink["records"].as_array().unwrap().len();
+                SIDES.into_iter().filter_map(move |side| {
+                    let have = lines(&output(side, id));
+                    (have < expected).then(|| format!("{side} {id}: {have} of {expected} lines"))
+                })
+            })
+            .collect();
+        if short.is_empty() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            let status = |base: String, name: String| {
+                rest_call("GET", &format!("{base}/connectors/{name}/status"), None).1
+            };
+            panic!(
+                "sinks did not write every record within 120 s:\n{}\nJava's statuses: {}\nkconnect's: {}",
+                short.join("\n"),
+                sinks
+                    .iter()
+                    .map(|s| status(java.url(""), format!("wire-{}-java", s["id"].as_str().unwrap())).to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                sinks
+                    .iter()
+                    .map(|s| status(kconnect.url(""), format!("wire-{}-kconnect", s["id"].as_str().unwrap())).to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    let mut identical = 0;
+    let mut listed_differing = 0;
+    let mut unlisted = Vec::new();
+    let mut stale = Vec::new();
+    for sink in &sinks {
+        let id = sink["id"].as_str().unwrap();
+        let java_text = std::fs::read(output("java", id)).unwrap();
+        let rust_text = std::fs::read(output("kconnect", id)).unwrap();
+        let java_lines = String::from_utf8_lossy(&java_text);
+        let rust_lines = String::from_utf8_lossy(&rust_text);
+        let mut differences: Vec<String> = java_lines
+            .lines()
+            .zip(rust_lines.lines())
+            .enumerate()
+            .filter(|(_, (j, r))| j != r)
+            .map(|(n, (j, r))| format!("line {n}:\n    Java     {j:?}\n    kconnect {r:?}"))
+            .collect();
+        if differences.is_empty() && java_text != rust_text {
+            differences.push(format!(
+                "{} lines from Java, {} from kconnect",
+                java_lines.lines().count(),
+                rust_lines.lines().count()
+            ));
+        }
+        match (differences.is_empty(), listed.contains_key(id)) {
+            (true, false) => identical += 1,
+            (true, true) => stale.push(id.to_string()),
+            (false, true) => listed_differing += 1,
+            (false, false) => unlisted.push(format!("{id}: {}", differences.join("\n  "))),
+        }
+    }
+    eprintln!(
+        "{} sinks: {identical} print identical lines, {listed_differing} differ as listed in INTENDED_DIFFERENCES.md, {} with unlisted differences",
+        sinks.len(),
         unlisted.len()
     );
     assert!(

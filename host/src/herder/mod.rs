@@ -13,6 +13,7 @@
 
 pub mod core;
 pub mod distributed;
+pub mod enrich;
 pub mod history;
 pub mod preview;
 pub mod readiness;

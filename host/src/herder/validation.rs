@@ -9,7 +9,7 @@ use crate::worker::WorkerContext;
 use kconnect_herder_api::entities::{ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo};
 use kconnect_herder_api::HerderError;
 use kconnect_loader::PluginClassInfo;
-use kconnect_plugin_api::config::{ConfigKey, ConfigType, ConfigValue};
+use kconnect_plugin_api::config::{ConfigDef, ConfigKey, ConfigType, ConfigValue};
 use kconnect_plugin_api::PluginKind;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -206,9 +206,11 @@ pub fn validate(
     let mut configs = Vec::new();
     let mut error_count = 0u32;
     let mut seen = BTreeSet::new();
+    let enriched = enriched_keys(worker, config);
     let defs: Vec<(&ConfigKey, Option<&ConfigValue>)> = common_def
         .keys
         .iter()
+        .chain(&enriched.keys)
         .map(|k| (k, common_values.iter().find(|v| v.name == k.name)))
         .chain(
             plugin_def
@@ -244,12 +246,23 @@ pub fn validate(
         if let Some(value) = written.get(&key.name) {
             value_info.value = Some(value.clone());
         }
+        if enriched.unknown_classes.contains(&key.name) {
+            value_info.value = None;
+        }
+        // A key's recommendations stand whatever its verdict (Kafka asks its recommender).
+        if value_info.recommended_values.is_empty() {
+            value_info.recommended_values = key.recommended_values.clone();
+        }
         if key.config_type == ConfigType::Password && value_info.value.is_some() {
             value_info.value = Some(HIDDEN.to_string());
         }
         error_count += value_info.errors.len() as u32;
+        let mut definition = ConfigKeyInfo::from(key);
+        if enriched.null_defaults.contains(&key.name) {
+            definition.required = false;
+        }
         configs.push(ConfigInfo {
-            definition: ConfigKeyInfo::from(key),
+            definition,
             value: value_info,
         });
     }
@@ -276,6 +289,77 @@ pub fn validate(
         class: info.class.clone(),
         password_keys,
     })
+}
+
+/// The definitions `transforms` and `predicates` add, as Kafka's `ConnectorConfig.enrich`.
+fn enriched_keys(worker: &WorkerContext, config: &Properties) -> super::enrich::Enriched {
+    let mut all = super::enrich::Enriched::default();
+    for (kind, list_key, group, kind_word, interface) in [
+        (
+            PluginKind::Transformation,
+            "transforms",
+            "Transforms",
+            "transformation",
+            "Transformation",
+        ),
+        (
+            PluginKind::Predicate,
+            "predicates",
+            "Predicates",
+            "predicate",
+            "Predicate",
+        ),
+    ] {
+        let builtins: Vec<_> = kconnect_transforms::builtin_classes()
+            .into_iter()
+            .filter(|b| b.kind == kind)
+            .collect();
+        let mut classes: Vec<String> = builtins
+            .iter()
+            .map(|b| b.class.clone())
+            .chain(
+                worker
+                    .registry
+                    .classes()
+                    .iter()
+                    .filter(|c| c.kind == kind)
+                    .map(|c| c.class.clone()),
+            )
+            .collect();
+        classes.sort();
+        classes.dedup();
+        let config_def = |class: &str| -> Option<ConfigDef> {
+            if let Some(builtin) = builtins
+                .iter()
+                .find(|b| b.class == class || b.aliases.iter().any(|a| a == class))
+            {
+                return Some(builtin.config_def.clone());
+            }
+            let info = worker.registry.resolve(class, &[kind], None).ok()?;
+            match kind {
+                PluginKind::Transformation => {
+                    worker.registry.new_transformation(&info).ok()?.config_def()
+                }
+                _ => worker.registry.new_predicate(&info).ok()?.config_def(),
+            }
+            .ok()
+        };
+        let enriched = super::enrich::enriched_keys(
+            config,
+            &super::enrich::EnrichablePlugins {
+                list_key,
+                group,
+                kind_word,
+                interface,
+                classes: &classes,
+                config_def: &config_def,
+            },
+        );
+        all.keys.extend(enriched.keys);
+        all.null_defaults.extend(enriched.null_defaults);
+        all.unknown_classes.extend(enriched.unknown_classes);
+    }
+    all
 }
 
 /// The `name` of a validation result: as Kafka, the `connector.class` the request gave (alias

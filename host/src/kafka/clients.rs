@@ -146,6 +146,9 @@ impl ClientSettings {
                 ("linger.ms", "5".to_string()),
                 ("batch.num.messages", "10000".to_string()),
                 ("queue.buffering.max.kbytes", "65536".to_string()),
+                // Keyed records go where Java's producer puts them (murmur2 of the key bytes):
+                // librdkafka's own default hashes with CRC32.
+                ("partitioner", "murmur2_random".to_string()),
             ],
             &self.producer,
             overrides,

@@ -5,9 +5,10 @@
 //! `pre_commit` or `stop` returned successfully.
 
 use crate::{parse_config, sink_config_def, FileConnectorError, FILE_CONFIG};
+use kconnect_convert::push_java_text;
 use kconnect_plugin_api::{
-    Config, ConfigDef, ConnectResult, Connector, ConnectorContext, PartitionOffset, PluginClass,
-    SinkConnector, SinkRecord, SinkTask, TaskContext,
+    Config, ConfigDef, ConnectError, ConnectResult, Connector, ConnectorContext, PartitionOffset,
+    PluginClass, Schema, SinkConnector, SinkRecord, SinkTask, TaskContext, Value,
 };
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
@@ -71,17 +72,21 @@ struct Output {
 }
 
 impl Output {
-    /// Writes one line so that it reaches the file in one `write`: the buffer is emptied first
-    /// when the line would not fit. Several tasks (or workers) appending to one file then never
-    /// interleave within a line.
-    fn write_line(&mut self, value: &dyn std::fmt::Display) -> io::Result<()> {
-        use std::fmt::Write as _;
+    /// Writes a value's line — Java's `println(Object)`: `null`, or the value's `toString()` — so
+    /// that it reaches the file in one `write`: the buffer is emptied first when the line would
+    /// not fit. Several tasks (or workers) appending to one file then never interleave within a
+    /// line.
+    fn write_line(&mut self, schema: Option<&Schema>, value: &Value) -> ConnectResult<()> {
         self.line.clear();
-        let _ = writeln!(self.line, "{value}");
+        push_java_text(&mut self.line, schema, value)
+            .map_err(|e| ConnectError::failed(format!("Cannot print a record value: {e}")))?;
+        self.line.push('\n');
         if self.writer.capacity() - self.writer.buffer().len() < self.line.len() {
-            self.writer.flush()?;
+            self.writer.flush().map_err(|e| self.write_error(e))?;
         }
-        self.writer.write_all(self.line.as_bytes())
+        self.writer
+            .write_all(self.line.as_bytes())
+            .map_err(|e| self.write_error(e).into())
     }
 
     fn write_error(&self, source: io::Error) -> FileConnectorError {
@@ -138,11 +143,8 @@ impl SinkTask for FileStreamSinkTask {
         let output = self.output("put")?;
         log::trace!("Writing {} records to {}", records.len(), output.target);
         for record in records {
-            // Java's println(Object) writes "null" for null and toString() otherwise; Value's
-            // Display follows Connect's renderings.
-            if let Err(e) = output.write_line(&record.record.value) {
-                return Err(output.write_error(e).into());
-            }
+            let schema = record.record.value_schema().map(|s| &**s);
+            output.write_line(schema, &record.record.value)?;
         }
         Ok(())
     }

@@ -64,6 +64,7 @@ macro_rules! header_via_converter {
 
 mod bigint;
 mod java_format;
+mod java_hash_map;
 mod json;
 mod numbers;
 mod registry;
@@ -73,6 +74,7 @@ mod string;
 use kconnect_plugin_api::{Header, SchemaRef, Value};
 use std::collections::BTreeMap;
 
+pub use java_hash_map::{java_hash_code, to_java_hash_map_order, HashMapOrigin};
 pub use json::JsonConverter;
 pub use numbers::{
     BooleanConverter, ByteArrayConverter, DoubleConverter, FloatConverter, IntegerConverter,
@@ -82,7 +84,7 @@ pub use registry::{
     builtin_classes, builtin_converter, builtin_header_converter, config_def, BuiltinClass,
 };
 pub use simple_header::SimpleHeaderConverter;
-pub use string::StringConverter;
+pub use string::{push_java_text, StringConverter};
 
 /// Why a conversion or a configuration failed. Messages follow Kafka's wording where Kafka has one.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

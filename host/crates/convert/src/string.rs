@@ -124,6 +124,18 @@ impl Converter for StringConverter {
 header_via_converter!(StringConverter, |converter, config| converter
     .apply_config(config, "header"));
 
+/// Appends the Java `toString()` of the object Kafka holds for `value` (read with `schema`, when
+/// it has one): what Kafka's StringConverter writes and its FileStreamSink prints. BYTES print
+/// as base64 where Java prints an identity hash (`[B@1b6d3586`); nesting deeper than the
+/// converters accept is an error.
+pub fn push_java_text(
+    out: &mut String,
+    schema: Option<&Schema>,
+    value: &Value,
+) -> Result<(), ConvertError> {
+    push_java_to_string(out, schema, value, 0)
+}
+
 /// Appends the Java `toString()` of the object Kafka would hold for `value`.
 pub(crate) fn push_java_to_string(
     out: &mut String,

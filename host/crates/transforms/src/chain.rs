@@ -80,8 +80,7 @@ impl std::fmt::Debug for TransformChain {
 
 /// The aliases listed in `key`, or an error on a duplicate (Kafka's alias validator).
 fn aliases(config: &BTreeMap<String, String>, key: &str) -> Result<Vec<String>, TransformError> {
-    let raw = config.get(key).map(String::as_str).unwrap_or("");
-    let list: Vec<String> = split_list(raw)
+    let list: Vec<String> = split_list(config.get(key).map(String::as_str).unwrap_or(""))
         .into_iter()
         .filter(|a| !a.is_empty())
         .collect();
@@ -89,7 +88,11 @@ fn aliases(config: &BTreeMap<String, String>, key: &str) -> Result<Vec<String>, 
     if list.iter().any(|a| !seen.insert(a.as_str())) {
         return Err(TransformError::config(
             key,
-            format!("Invalid value {raw} for configuration {key}: Duplicate alias provided."),
+            // Kafka names the parsed list, as Java's List.toString prints it.
+            format!(
+                "Invalid value [{}] for configuration {key}: Duplicate alias provided.",
+                list.join(", ")
+            ),
         ));
     }
     Ok(list)

@@ -2,6 +2,7 @@
 //! `SchemaUtil`/`Requirements`, schemaless map access and the derived-schema cache.
 
 use crate::error::TransformError;
+use kconnect_convert::HashMapOrigin;
 use kconnect_plugin_api::abi_stable::std_types::{ROption, RVec, Tuple2};
 use kconnect_plugin_api::{ConnectRecord, Field, Schema, SchemaRef, SchemaType, Struct, Value};
 
@@ -186,6 +187,12 @@ pub(crate) fn map_put(entries: &mut RVec<Tuple2<Value, Value>>, key: &str, value
         Some(entry) => entry.1 = value,
         None => entries.push(Tuple2(Value::String(key.into()), value)),
     }
+}
+
+/// Puts schemaless map entries in the order of the `HashMap` Kafka's transformation builds:
+/// `origin` says how it makes it (see [`kconnect_convert::HashMapOrigin`]).
+pub(crate) fn as_java_hash_map(entries: &mut RVec<Tuple2<Value, Value>>, origin: HashMapOrigin) {
+    kconnect_convert::to_java_hash_map_order(entries, origin);
 }
 
 /// Removes a string key from schemaless map entries.

@@ -47,10 +47,10 @@ fn aliases_run_in_order_with_their_own_settings() {
         .unwrap()
         .unwrap();
     assert_eq!(out.topic.as_str(), "copy-of-orders");
-    // InsertField ran before the topic changed.
+    // InsertField ran before the topic changed; the fields in the order of Java's HashMap copy.
     assert_eq!(
         out.value,
-        map(vec![("id", Value::Int32(1)), ("source_topic", s("orders"))])
+        map(vec![("source_topic", s("orders")), ("id", Value::Int32(1))])
     );
 }
 
@@ -123,9 +123,10 @@ fn sink_offsets_reach_insert_field() {
         .unwrap();
     assert_eq!(
         out.value,
+        // In the order of Java's HashMap copy.
         map(vec![
-            ("id", Value::Int32(1)),
-            ("kafka_offset", Value::Int64(99))
+            ("kafka_offset", Value::Int64(99)),
+            ("id", Value::Int32(1))
         ])
     );
     let error = outcome(on_topic("t"), |r| c.apply(r)).unwrap_err();
@@ -169,7 +170,7 @@ fn configuration_errors_name_the_key_and_alias() {
             vec![("transforms", "a,a"), ("transforms.a.type", "Filter")],
             "transforms",
             None,
-            "Invalid value a,a for configuration transforms: Duplicate alias provided.",
+            "Invalid value [a, a] for configuration transforms: Duplicate alias provided.",
         ),
         (
             vec![("transforms", "f"), ("transforms.f.type", "Filter"), ("transforms.f.negate", "true")],

@@ -8,6 +8,7 @@
 use super::logical;
 use super::parser::{Node, Number};
 use crate::bigint::BigDecimal;
+use crate::java_hash_map::{to_java_hash_map_order, HashMapOrigin};
 use crate::ConvertError;
 use base64::Engine;
 use kconnect_plugin_api::abi_stable::std_types::{RArc, RBox, ROption, RVec, Tuple2};
@@ -202,12 +203,12 @@ pub(crate) fn to_connect(
         (SchemaType::Int16, Node::Number(n)) => Value::Int16(wrapping_i64(n) as i32 as i16),
         (SchemaType::Int32, Node::Number(n)) => Value::Int32(wrapping_i64(n) as i32),
         (SchemaType::Int64, Node::Number(n)) => Value::Int64(wrapping_i64(n)),
-        (SchemaType::Float32, Node::Number(n)) => {
-            Value::Float32(n.text.parse().map_err(|_| mismatch())?)
-        }
-        (SchemaType::Float64, Node::Number(n)) => {
-            Value::Float64(n.text.parse().map_err(|_| mismatch())?)
-        }
+        (SchemaType::Float32, Node::Number(n)) => Value::Float32(without_negative_zero(
+            n.text.parse().map_err(|_| mismatch())?,
+        )),
+        (SchemaType::Float64, Node::Number(n)) => Value::Float64(without_negative_zero(
+            n.text.parse().map_err(|_| mismatch())?,
+        )),
         (SchemaType::String, Node::String(s)) => Value::String(s.as_ref().into()),
         (SchemaType::Bytes, Node::String(s)) => Value::Bytes(
             decode_base64(s)
@@ -312,6 +313,8 @@ fn read_map(schema: &Schema, node: &Node<'_>, replace: bool) -> Result<Value, Co
             ));
         }
     }
+    // JsonConverter reads every map into a `new HashMap<>()`.
+    to_java_hash_map_order(&mut entries, HashMapOrigin::Empty);
     Ok(Value::Map(entries))
 }
 
@@ -353,6 +356,16 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
     LENIENT.decode(text).ok()
 }
 
+/// Jackson reads JSON numbers for Kafka as `BigDecimal`s, which have no negative zero: `-0.0`
+/// becomes `0.0` before Kafka takes its double or float value.
+fn without_negative_zero<F: PartialEq + Default>(value: F) -> F {
+    if value == F::default() {
+        F::default()
+    } else {
+        value
+    }
+}
+
 /// Values without a schema: objects become string-keyed maps, integral numbers INT64, other
 /// numbers FLOAT64, as Kafka infers them.
 fn schemaless(node: &Node<'_>) -> Value {
@@ -360,15 +373,19 @@ fn schemaless(node: &Node<'_>) -> Value {
         Node::Null => Value::Null,
         Node::Bool(b) => Value::Boolean(*b),
         Node::Number(n) if n.integral => Value::Int64(wrapping_i64(n)),
-        Node::Number(n) => Value::Float64(n.text.parse().unwrap_or(f64::NAN)),
+        Node::Number(n) => {
+            Value::Float64(without_negative_zero(n.text.parse().unwrap_or(f64::NAN)))
+        }
         Node::String(s) => Value::String(s.as_ref().into()),
         Node::Array(items) => Value::Array(items.iter().map(schemaless).collect()),
-        Node::Object(members) => Value::Map(
-            members
+        Node::Object(members) => {
+            let mut entries: RVec<Tuple2<Value, Value>> = members
                 .iter()
                 .map(|(k, v)| Tuple2(Value::String(k.as_ref().into()), schemaless(v)))
-                .collect(),
-        ),
+                .collect();
+            to_java_hash_map_order(&mut entries, HashMapOrigin::Empty);
+            Value::Map(entries)
+        }
     }
 }
 

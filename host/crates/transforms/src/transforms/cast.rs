@@ -9,7 +9,9 @@
 use super::prelude::*;
 use crate::java::{double_to_string, float_to_string};
 use crate::java_date::JavaDateFormat;
+use crate::util::as_java_hash_map;
 use base64::Engine;
+use kconnect_convert::HashMapOrigin;
 use kconnect_plugin_api::data::{
     DATE_LOGICAL_NAME, DECIMAL_LOGICAL_NAME, DECIMAL_SCALE_PARAMETER, TIMESTAMP_LOGICAL_NAME,
     TIME_LOGICAL_NAME,
@@ -210,10 +212,12 @@ impl Transformation for Cast {
                 Some(target) => (None, cast_value(None, value, target)?),
                 None => {
                     let mut entries = require_map(value, PURPOSE)?;
+                    let copied = HashMapOrigin::CopyOf(entries.len());
                     for (field, target) in &self.casts {
                         let current = map_get(&entries, field).cloned().unwrap_or_default();
                         map_put(&mut entries, field, cast_value(None, current, *target)?);
                     }
+                    as_java_hash_map(&mut entries, copied);
                     (None, Value::Map(entries))
                 }
             },

@@ -2,6 +2,8 @@
 //! existing ones, with the field's schema).
 
 use super::prelude::*;
+use crate::util::as_java_hash_map;
+use kconnect_convert::HashMapOrigin;
 use std::sync::Arc;
 
 pub(crate) const DOC: &str = "Moves or copies fields in the key/value of a record into that record's headers. Corresponding elements of fields and headers together identify a field and the header it should be moved or copied to.";
@@ -111,6 +113,7 @@ impl Transformation for HeaderFrom {
         let (schema, value) = match schema {
             None => {
                 let mut entries = require_map(value, &self.purpose)?;
+                let copied = HashMapOrigin::CopyOf(entries.len());
                 for (field, header) in self.fields.iter().zip(&self.headers) {
                     let field_value = if self.is_move {
                         map_remove(&mut entries, field)
@@ -121,6 +124,7 @@ impl Transformation for HeaderFrom {
                         .headers
                         .push(Header::new(header, None, field_value.unwrap_or_default()));
                 }
+                as_java_hash_map(&mut entries, copied);
                 (None, Value::Map(entries))
             }
             Some(schema) => {

@@ -8,6 +8,8 @@
 //! [`Transformation::apply_sink`].
 
 use super::prelude::*;
+use crate::util::as_java_hash_map;
+use kconnect_convert::HashMapOrigin;
 
 pub(crate) const DOC: &str =
     "Insert field(s) using attributes from the record metadata or a configured static value.";
@@ -179,6 +181,7 @@ impl Insertions {
     }
 
     fn insert_into_map(&self, entries: &mut RVec<Tuple2<Value, Value>>, metadata: Metadata) {
+        let copied = HashMapOrigin::CopyOf(entries.len());
         if let (Some(spec), Some(topic)) = (&self.topic, metadata.topic) {
             map_put(entries, &spec.name, Value::String(topic));
         }
@@ -194,6 +197,7 @@ impl Insertions {
         if let (Some(spec), Some(value)) = (&self.static_field, &self.static_value) {
             map_put(entries, &spec.name, Value::String(value.as_str().into()));
         }
+        as_java_hash_map(entries, copied);
     }
 
     /// Gives `value` the `updated` schema and the inserted fields' values, after its own.

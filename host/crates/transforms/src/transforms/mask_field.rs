@@ -3,6 +3,8 @@
 //! converted to the field's type (numbers and strings only). Null keys/values pass unchanged.
 
 use super::prelude::*;
+use crate::util::as_java_hash_map;
+use kconnect_convert::HashMapOrigin;
 use kconnect_plugin_api::data::{DECIMAL_LOGICAL_NAME, DECIMAL_SCALE_PARAMETER};
 use std::collections::HashSet;
 
@@ -159,10 +161,12 @@ impl Transformation for MaskField {
         let value = match &schema {
             None => {
                 let mut entries = require_map(value, PURPOSE)?;
+                let copied = HashMapOrigin::CopyOf(entries.len());
                 for field in &self.ordered {
                     let current = map_get(&entries, field).cloned().unwrap_or_default();
                     map_put(&mut entries, field, self.masked(None, current)?);
                 }
+                as_java_hash_map(&mut entries, copied);
                 Value::Map(entries)
             }
             Some(_) => {

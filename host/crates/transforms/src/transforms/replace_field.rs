@@ -3,6 +3,8 @@
 //! `include`/`exclude` are not set. Null keys/values pass unchanged.
 
 use super::prelude::*;
+use crate::util::as_java_hash_map;
+use kconnect_convert::HashMapOrigin;
 use std::collections::{HashMap, HashSet};
 
 pub(crate) const DOC: &str = "Filter or rename fields.";
@@ -173,6 +175,7 @@ impl Transformation for ReplaceField {
         let (schema, value) = self.side.slots(record);
         match (schema, value) {
             (ROption::RNone, Value::Map(entries)) => {
+                let origin = HashMapOrigin::WithCapacity(entries.len());
                 let mut updated = RVec::with_capacity(entries.len());
                 for Tuple2(key, value) in std::mem::take(entries) {
                     let name = map_key_string(&key);
@@ -184,6 +187,7 @@ impl Transformation for ReplaceField {
                         }
                     }
                 }
+                as_java_hash_map(&mut updated, origin);
                 *entries = updated;
             }
             (ROption::RNone, other) => return Err(not_a_map(other, PURPOSE)),

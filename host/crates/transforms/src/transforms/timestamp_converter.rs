@@ -9,6 +9,8 @@
 
 use super::prelude::*;
 use crate::java_date::JavaDateFormat;
+use crate::util::as_java_hash_map;
+use kconnect_convert::HashMapOrigin;
 use kconnect_plugin_api::data::{DATE_LOGICAL_NAME, TIMESTAMP_LOGICAL_NAME, TIME_LOGICAL_NAME};
 
 pub(crate) const DOC: &str = "Convert timestamps between different formats such as Unix epoch, strings, and Connect Date/Timestamp types.Applies to individual fields or to the entire value.";
@@ -296,8 +298,10 @@ impl Transformation for TimestampConverter {
             None if value.is_null() || self.field.is_empty() => (None, self.convert(value, None)?),
             None => {
                 let mut entries = require_map(value, PURPOSE)?;
+                let copied = HashMapOrigin::CopyOf(entries.len());
                 let current = map_get(&entries, &self.field).cloned().unwrap_or_default();
                 map_put(&mut entries, &self.field, self.convert(current, None)?);
+                as_java_hash_map(&mut entries, copied);
                 (None, Value::Map(entries))
             }
             Some(schema) if self.field.is_empty() => {

@@ -2,6 +2,8 @@
 //! record's partition is cleared so the producer partitions by the new key.
 
 use super::prelude::*;
+use crate::util::as_java_hash_map;
+use kconnect_convert::HashMapOrigin;
 
 pub(crate) const DOC: &str =
     "Replace the record key with a new key formed from a subset of fields in the record value.";
@@ -47,6 +49,7 @@ impl Transformation for ValueToKey {
                     let v = map_get(entries, field).cloned().unwrap_or_default();
                     map_put(&mut key, field, v);
                 }
+                as_java_hash_map(&mut key, HashMapOrigin::WithCapacity(self.fields.len()));
                 (None, Value::Map(key))
             }
             (Some(_), Value::Struct(value)) => {
