@@ -54,6 +54,9 @@ fn standalone_manifest(manifest: &Path, crate_version: &str) {
             "kconnect-plugin-api.workspace = true" => {
                 "kconnect-plugin-api = { path = \"../plugin-api\" }".to_string()
             }
+            "kconnect-convert.workspace = true" => {
+                "kconnect-convert = { path = \"../convert\" }".to_string()
+            }
             other => match other.strip_suffix(".workspace = true") {
                 Some(name) => dependency(name),
                 None => line.to_string(),
@@ -71,6 +74,8 @@ fn file_plugin_built_against(dir: &Path, version: &str) -> PathBuf {
     let root = workspace_root();
     copy_tree(&root.join("plugin-api"), &dir.join("plugin-api"));
     copy_tree(&root.join("plugins/file"), &dir.join("file"));
+    // The file sink prints values with the converters' Java text rule.
+    copy_tree(&root.join("host/crates/convert"), &dir.join("convert"));
     let api_manifest = dir.join("plugin-api/Cargo.toml");
     let text = fs::read_to_string(&api_manifest).unwrap();
     let declared = format!("version = \"{ABI_VERSION}\"");
@@ -83,8 +88,13 @@ fn file_plugin_built_against(dir: &Path, version: &str) -> PathBuf {
     let crate_version = version;
     standalone_manifest(&dir.join("plugin-api/Cargo.toml"), crate_version);
     standalone_manifest(&dir.join("file/Cargo.toml"), crate_version);
+    standalone_manifest(&dir.join("convert/Cargo.toml"), crate_version);
     // Dev-dependencies are not needed to build the library, and would have to be resolved.
-    for manifest in ["plugin-api/Cargo.toml", "file/Cargo.toml"] {
+    for manifest in [
+        "plugin-api/Cargo.toml",
+        "file/Cargo.toml",
+        "convert/Cargo.toml",
+    ] {
         let path = dir.join(manifest);
         let text = fs::read_to_string(&path).unwrap();
         let kept = text.split("[dev-dependencies]").next().unwrap().to_string();
@@ -92,7 +102,7 @@ fn file_plugin_built_against(dir: &Path, version: &str) -> PathBuf {
     }
     fs::write(
         dir.join("Cargo.toml"),
-        "[workspace]\nresolver = \"2\"\nmembers = [\"plugin-api\", \"file\"]\n",
+        "[workspace]\nresolver = \"2\"\nmembers = [\"plugin-api\", \"file\", \"convert\"]\n",
     )
     .unwrap();
     fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
