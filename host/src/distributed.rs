@@ -24,7 +24,7 @@ use crate::kafka::{EmbeddedBroker, TopicAdmin};
 use crate::startup::{self, Connections};
 use crate::worker::metrics::WorkerMetrics;
 use crate::worker::offsets::{OffsetStore, TopicOffsetStore};
-use crate::worker::WorkerContext;
+use crate::worker::{ExactlyOnceSource, WorkerContext};
 use kconnect_group::MemberConfig;
 use kconnect_loader::{PluginRegistry, PluginWatcher};
 use kconnect_rest::RestServer;
@@ -148,6 +148,7 @@ impl Distributed {
                 &cluster_config.offset_topic.name,
                 writer.clone(),
                 &format!("kconnect-{id}"),
+                cluster_config.exactly_once_source.transactional_tasks(),
             )?);
             Cluster::open(&clients, cluster_config, &id, writer, offsets)
         })
@@ -171,6 +172,15 @@ impl Distributed {
             offsets: Arc::new(OffsetStore::Topic(cluster.offsets.clone())),
             metrics: Arc::new(WorkerMetrics::default()),
             providers,
+            exactly_once: cluster
+                .config
+                .exactly_once_source
+                .transactional_tasks()
+                .then(|| ExactlyOnceSource {
+                    group_id: cluster.config.group_id.clone(),
+                    offsets_topic: cluster.config.offset_topic.name.clone(),
+                }),
+            exactly_once_support: Some(cluster.config.exactly_once_source),
         });
         let herder = Arc::new(DistributedHerder::new(worker.clone(), cluster.clone()));
         // REST answers (`/health` 503) while plugins load and the worker joins.

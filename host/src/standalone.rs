@@ -83,6 +83,8 @@ impl Standalone {
             offsets,
             metrics: Arc::new(WorkerMetrics::default()),
             providers,
+            exactly_once: None,
+            exactly_once_support: None,
         });
         let herder = Arc::new(StandaloneHerder::new(worker.clone(), file_store));
         let rest = RestServer::start(rest_config, herder.clone(), Arc::new(LoggerControl)).await?;

@@ -59,6 +59,10 @@ pub trait Connector: PluginClass + Default + Send + 'static {
 pub trait SourceConnector: Connector {
     /// The task this connector's task configs are run by.
     type Task: SourceTask;
+
+    /// True when the connector delivers exactly once with transactional tasks (KIP-618): its
+    /// tasks' offsets say exactly which records were written. Kafka's `exactlyOnceSupport`.
+    const EXACTLY_ONCE_SUPPORT: bool = false;
 }
 
 /// A connector that exports data from Kafka.

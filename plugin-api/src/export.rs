@@ -12,7 +12,9 @@ use crate::context::{ConnectorContext, ConnectorContextObject, TaskContext, Task
 use crate::data::{SchemaRef, Value};
 use crate::error::{ConnectError, ConnectResult, ErrorKind};
 use crate::ffi::*;
-use crate::manifest::{ClassManifest, PluginKind, PluginManifest, CAPABILITY_COMMIT_RECORD};
+use crate::manifest::{
+    ClassManifest, PluginKind, PluginManifest, CAPABILITY_COMMIT_RECORD, CAPABILITY_EXACTLY_ONCE,
+};
 use crate::record::{ConnectRecord, PartitionOffset, SinkRecord, SourceRecord, TopicPartition};
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{ROption, RResult, RSlice, RStr, RString, RVec, Tuple2};
@@ -333,11 +335,13 @@ impl Registry {
     }
 
     pub fn source_connector<C: SourceConnector>(&mut self) {
-        let capabilities = if <C::Task as SourceTask>::WANTS_COMMIT_RECORD {
-            vec![CAPABILITY_COMMIT_RECORD.to_string()]
-        } else {
-            Vec::new()
-        };
+        let mut capabilities = Vec::new();
+        if <C::Task as SourceTask>::WANTS_COMMIT_RECORD {
+            capabilities.push(CAPABILITY_COMMIT_RECORD.to_string());
+        }
+        if C::EXACTLY_ONCE_SUPPORT {
+            capabilities.push(CAPABILITY_EXACTLY_ONCE.to_string());
+        }
         self.entries.push(Entry {
             manifest: connector_manifest::<C>(PluginKind::Source, self.version, capabilities),
             object: Factory::Connector(|| {

@@ -81,6 +81,11 @@ pub fn java_task_class(connector_class: &str, declared: Option<&str>) -> String 
 /// Capability: the source task wants `commit_record` for every acknowledged record.
 pub const CAPABILITY_COMMIT_RECORD: &str = "commit_record";
 
+/// Capability: the source connector delivers exactly once when its tasks run transactionally
+/// (Kafka's `SourceConnector.exactlyOnceSupport` answering `SUPPORTED`); without it the
+/// connector has not answered, and `exactly.once.support=required` is refused at validation.
+pub const CAPABILITY_EXACTLY_ONCE: &str = "exactly_once";
+
 /// Everything a plugin library exports.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct PluginManifest {

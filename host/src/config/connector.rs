@@ -407,6 +407,40 @@ pub fn common_config_def(kind: PluginKind) -> ConfigDef {
                 .display_name("Enable Error Context Headers"),
             );
     }
+    if kind == PluginKind::Source {
+        let exactly_once = "Exactly Once Support";
+        def = def
+            .define(
+                ConfigKey::optional(
+                    "exactly.once.support",
+                    ConfigType::String,
+                    "requested",
+                    "requested or required: with required, a distributed worker refuses the connector unless exactly-once delivery is enabled and the connector says it supports it.",
+                )
+                .validator(Validator::ValidString {
+                    values: vec!["requested".into(), "required".into()],
+                    case_insensitive: true,
+                })
+                .group(exactly_once, 2)
+                .width(Width::Short)
+                .display_name("Exactly once support"),
+            )
+            .define(
+                ConfigKey::optional(
+                    "transaction.boundary",
+                    ConfigType::String,
+                    "poll",
+                    "Where exactly-once transactions end: poll (each polled batch), interval (every transaction.boundary.interval.ms) or connector (defined by the connector).",
+                )
+                .validator(Validator::ValidString {
+                    values: vec!["poll".into(), "interval".into(), "connector".into()],
+                    case_insensitive: true,
+                })
+                .group(exactly_once, 3)
+                .width(Width::Short)
+                .display_name("Transaction Boundary"),
+            );
+    }
     // kconnect's own keys come after Kafka's, so Kafka's keep their positions.
     def.define(
         ConfigKey::optional(

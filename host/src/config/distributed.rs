@@ -41,6 +41,42 @@ pub struct DistributedConfig {
     pub membership: Membership,
     /// KIP-507's `inter.worker.*` keys.
     pub session_keys: KeyConfig,
+    /// KIP-618's `exactly.once.source.support`.
+    pub exactly_once_source: ExactlyOnceSourceSupport,
+}
+
+/// `exactly.once.source.support` (default `disabled`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExactlyOnceSourceSupport {
+    /// Source tasks write and store offsets as without transactions.
+    Disabled,
+    /// A step towards `enabled` on a running cluster: workers prepare (the leader fences zombie
+    /// tasks), source tasks do not use transactions yet.
+    Preparing,
+    /// Source tasks write each batch and its offsets in one transaction; offsets are read
+    /// `read_committed`.
+    Enabled,
+}
+
+impl ExactlyOnceSourceSupport {
+    /// Source tasks run transactionally.
+    pub fn transactional_tasks(self) -> bool {
+        self == ExactlyOnceSourceSupport::Enabled
+    }
+}
+
+/// Kafka's `in("disabled", "preparing", "enabled")`: lower case only.
+fn exactly_once_source(raw: &Properties) -> Result<ExactlyOnceSourceSupport> {
+    const KEY: &str = "exactly.once.source.support";
+    match raw.get(KEY).map(|v| v.trim()) {
+        None | Some("disabled") => Ok(ExactlyOnceSourceSupport::Disabled),
+        Some("preparing") => Ok(ExactlyOnceSourceSupport::Preparing),
+        Some("enabled") => Ok(ExactlyOnceSourceSupport::Enabled),
+        Some(other) => Err(WorkerError::key(
+            KEY,
+            format!("Invalid value {other} for configuration {KEY}: String must be one of: disabled, preparing, enabled"),
+        )),
+    }
 }
 
 /// `kconnect.membership`: how the workers of a group find each other and who leads.
@@ -218,6 +254,7 @@ impl DistributedConfig {
             connect_protocol: connect_protocol(raw)?,
             membership: membership(raw)?,
             session_keys: KeyConfig::from_properties(raw)?,
+            exactly_once_source: exactly_once_source(raw)?,
         })
     }
 }
@@ -276,6 +313,14 @@ mod tests {
         p.retain(|(k, v)| *k != "status.storage.topic" || *v == "connect-configs");
         let e = DistributedConfig::from_properties(&props(&p)).unwrap_err();
         assert!(e.to_string().contains("must differ"), "{e}");
+
+        let mut p = base();
+        p.push(("exactly.once.source.support", "ENABLED"));
+        let e = DistributedConfig::from_properties(&props(&p)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "exactly.once.source.support: Invalid value ENABLED for configuration exactly.once.source.support: String must be one of: disabled, preparing, enabled"
+        );
 
         let mut p = base();
         p.push(("heartbeat.interval.ms", "20000"));

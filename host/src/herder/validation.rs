@@ -183,6 +183,33 @@ pub fn validate(
             (true, false) => {}
         }
     }
+    if let (PluginKind::Source, Some(support)) = (info.kind, worker.exactly_once_support) {
+        let valid = |key: &str| {
+            common_values
+                .iter()
+                .find(|v| v.name == key)
+                .is_none_or(|v| v.errors.is_empty())
+        };
+        let setting = |key: &str, default: &str| {
+            config
+                .get(key)
+                .map_or(default, |v| v.trim())
+                .to_ascii_lowercase()
+        };
+        let errors = exactly_once_errors(
+            support.transactional_tasks(),
+            info.supports_exactly_once(),
+            valid("exactly.once.support")
+                .then(|| setting("exactly.once.support", "requested"))
+                .as_deref(),
+            valid("transaction.boundary")
+                .then(|| setting("transaction.boundary", "poll"))
+                .as_deref(),
+        );
+        for (key, message) in errors {
+            add_error(&mut common_values, key, message);
+        }
+    }
     for (key, kind) in [
         ("key.converter", PluginKind::Converter),
         ("value.converter", PluginKind::Converter),
@@ -289,6 +316,37 @@ pub fn validate(
         class: info.class.clone(),
         password_keys,
     })
+}
+
+/// A distributed worker's checks of a source connector's exactly-once settings (Kafka's
+/// `DistributedHerder.validateSourceConnectorConfig`), each of a setting that passed its own
+/// validator (`None` otherwise), lower-cased.
+fn exactly_once_errors(
+    worker_enabled: bool,
+    connector_supports: bool,
+    exactly_once_support: Option<&str>,
+    transaction_boundary: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut errors = Vec::new();
+    if exactly_once_support == Some("required") {
+        if !worker_enabled {
+            errors.push((
+                "exactly.once.support",
+                "This worker does not have exactly-once source support enabled.".to_string(),
+            ));
+        }
+        if !connector_supports {
+            errors.push(("exactly.once.support", "The connector does not implement the API required for preflight validation of exactly-once source support. Please consult the documentation for the connector to determine whether it supports exactly-once semantics, and then consider reconfiguring the connector to use the value \"requested\" for this property (which will disable this preflight check and allow the connector to be created).".to_string()));
+        }
+    }
+    match transaction_boundary {
+        // No kconnect plugin can define its boundaries: Kafka's answer for such a connector.
+        Some("connector") => errors.push(("transaction.boundary", "The connector does not support connector-defined transaction boundaries with the given configuration. Please reconfigure it to use a different transaction boundary definition.".to_string())),
+        // kconnect's own limit, said rather than ignored.
+        Some("interval") => errors.push(("transaction.boundary", "Invalid value interval for configuration transaction.boundary: kconnect supports the boundaries poll (each polled batch) only".to_string())),
+        _ => {}
+    }
+    errors
 }
 
 /// The definitions `transforms` and `predicates` add, as Kafka's `ConnectorConfig.enrich`.
@@ -403,6 +461,25 @@ pub fn mask(config: &Properties, password_keys: &BTreeSet<String>) -> Properties
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exactly_once_checks_follow_kafkas_distributed_herder() {
+        assert!(exactly_once_errors(false, false, Some("requested"), Some("poll")).is_empty());
+        // A setting that failed its own validator is not checked again.
+        assert!(exactly_once_errors(false, false, None, None).is_empty());
+        let both = exactly_once_errors(false, false, Some("required"), Some("poll"));
+        assert_eq!(both.len(), 2);
+        assert_eq!(
+            both[0].1,
+            "This worker does not have exactly-once source support enabled."
+        );
+        assert!(both[1]
+            .1
+            .starts_with("The connector does not implement the API"));
+        assert!(exactly_once_errors(true, true, Some("required"), Some("poll")).is_empty());
+        let boundary = exactly_once_errors(true, true, Some("requested"), Some("connector"));
+        assert_eq!(boundary[0].0, "transaction.boundary");
+    }
 
     #[test]
     fn a_result_is_named_after_the_connector_class_as_written() {

@@ -80,11 +80,30 @@ impl TopicReader {
         settings: &ClientSettings,
         topic: &str,
         client_id: &str,
+        apply: impl FnMut(LogRecord<'_>) + Send + 'static,
+        after_batch: impl FnMut() + Send + 'static,
+    ) -> Result<TopicReader> {
+        Self::start_with(settings, topic, client_id, false, apply, after_batch)
+    }
+
+    /// As [`TopicReader::start`]; with `read_committed`, records of transactions not (yet)
+    /// committed are never handed over, and those of aborted ones never.
+    pub fn start_with(
+        settings: &ClientSettings,
+        topic: &str,
+        client_id: &str,
+        read_committed: bool,
         mut apply: impl FnMut(LogRecord<'_>) + Send + 'static,
         mut after_batch: impl FnMut() + Send + 'static,
     ) -> Result<TopicReader> {
+        let isolation = if read_committed {
+            "read_committed"
+        } else {
+            "read_uncommitted"
+        };
         let consumer: BaseConsumer = settings
             .internal(&[
+                ("isolation.level", isolation.to_string()),
                 ("client.id", client_id.to_string()),
                 ("group.id", format!("{client_id}-reader")),
                 ("enable.auto.commit", "false".to_string()),
@@ -202,10 +221,11 @@ impl ReaderHandle {
         }
         let mut positions = self.0.positions.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            let behind = ends
-                .iter()
-                .zip(positions.iter())
-                .any(|((low, high), position)| position < high && low < high);
+            let behind = ends.iter().zip(positions.iter()).enumerate().any(
+                |(partition, ((low, high), position))| {
+                    position < high && low < high && self.fetched_before(partition as i32, *high)
+                },
+            );
             if !behind {
                 return Ok(());
             }
@@ -221,6 +241,23 @@ impl ReaderHandle {
                 .wait_timeout(positions, left)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
+        }
+    }
+
+    /// Whether the consumer has yet to pass `end` in `partition`. The last offsets of a partition
+    /// may hold no record to hand over — transaction markers, or records of an aborted or (for
+    /// a `read_committed` reader) undecided transaction — which only the consumer's own position
+    /// moves past.
+    fn fetched_before(&self, partition: i32, end: i64) -> bool {
+        let Ok(assigned) = self.0.consumer.position() else {
+            return true;
+        };
+        match assigned
+            .find_partition(&self.0.topic, partition)
+            .map(|p| p.offset())
+        {
+            Some(rdkafka::Offset::Offset(position)) => position < end,
+            _ => true,
         }
     }
 

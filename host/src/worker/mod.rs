@@ -36,6 +36,21 @@ pub struct WorkerContext {
     pub metrics: Arc<metrics::WorkerMetrics>,
     /// `config.providers`: resolves `${…}` placeholders in connector configs when they start.
     pub providers: crate::config::providers::ConfigProviders,
+    /// Set when source tasks deliver exactly once (distributed, `exactly.once.source.support=enabled`).
+    pub exactly_once: Option<ExactlyOnceSource>,
+    /// A distributed worker's `exactly.once.source.support`; `None` in standalone mode, where
+    /// Kafka does not check a source connector's exactly-once settings.
+    pub exactly_once_support: Option<crate::config::distributed::ExactlyOnceSourceSupport>,
+}
+
+/// Where exactly-once source tasks (KIP-618) commit: each polled batch and its source offsets
+/// go to Kafka in one transaction of the task's own transactional producer.
+#[derive(Clone, Debug)]
+pub struct ExactlyOnceSource {
+    /// `group.id`: the first part of each task's transactional id.
+    pub group_id: String,
+    /// The worker's `offset.storage.topic`, where the transactions write the offsets.
+    pub offsets_topic: String,
 }
 
 /// Topics a connector produced to or consumed from (KIP-558).

@@ -17,6 +17,14 @@
 //! earlier batch are acknowledged. One delivery failure fails the task and its batch's offsets are
 //! never stored, so a restart re-reads from the last stored offsets: at least once, in order.
 //!
+//! Exactly once (KIP-618, `exactly.once.source.support=enabled` in distributed mode): the task's
+//! producer is transactional, with Kafka's id `<group.id>-<connector>-<task>` (initialising it
+//! fences any older instance of the task). Each polled batch is one transaction: its records,
+//! then — once they are all acknowledged — its offsets as offset-topic records, then the commit.
+//! Offsets are never stored outside a transaction, so a reader of committed records sees a
+//! batch's records exactly when the offsets that skip them on a restart. A failed commit aborts
+//! and fails the task.
+//!
 //! `commit_record`: for a task whose manifest asks for it (and only then, so other tasks pay
 //! nothing), a sent batch waits on the task thread until it and every earlier batch are
 //! acknowledged, then goes back to the poller, which calls `commit_record` for each of its
@@ -54,6 +62,10 @@ const TOPIC_RECHECK: Duration = Duration::from_secs(10);
 const BATCH_WAIT: Duration = Duration::from_millis(50);
 /// The longest the poller sleeps (paused, or backing off) before it looks at the controls again.
 const POLLER_NAP: Duration = Duration::from_millis(100);
+/// How long an exactly-once task waits for its producer's transactional calls.
+const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// The delivery opaque of the offset records an exactly-once task writes: not a batch of its.
+const OFFSETS_OPAQUE: usize = usize::MAX;
 
 /// What the poller thread hands to the task thread: a batch, or the error that ends the task.
 type Polled = Result<PolledBatch>;
@@ -217,6 +229,10 @@ impl ProducerContext for AckContext {
     type DeliveryOpaque = usize;
 
     fn delivery(&self, result: &DeliveryResult<'_>, batch: usize) {
+        if batch == OFFSETS_OPAQUE {
+            // An exactly-once task's offsets: a failure fails the transaction's commit.
+            return;
+        }
         let error = result.as_ref().err().map(|(e, message)| {
             use rdkafka::Message;
             format!("delivery to topic {} failed: {e}", message.topic())
@@ -272,6 +288,8 @@ struct Pipeline<'a> {
     /// acknowledged, and keep the offsets of their records.
     wants_commit_record: bool,
     awaiting_ack: VecDeque<(u64, RVec<SourceRecord>)>,
+    /// Where an exactly-once task's transactions write its offsets; `None` without.
+    offsets_topic: Option<String>,
 }
 
 fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
@@ -279,15 +297,39 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
     let connector = &env.connector;
     let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
     let overrides = crate::kafka::ClientSettings::connector_overrides(&connector.raw, "producer");
-    let producer: BaseProducer<AckContext> = worker
+    let mut producer_config = worker
         .clients
-        .producer(&overrides, &format!("connector-producer-{}", env.name()))?
-        .create_with_context(AckContext {
-            tracker: tracker.clone(),
-            metrics: env.metrics.clone(),
-            status: env.status.clone(),
-            broker_trouble: AtomicBool::new(false),
-        })?;
+        .producer(&overrides, &format!("connector-producer-{}", env.name()))?;
+    if let Some(exactly_once) = &worker.exactly_once {
+        producer_config.set(
+            "transactional.id",
+            crate::herder::distributed::fencing::transactional_id(
+                &exactly_once.group_id,
+                &connector.name,
+                env.task_id,
+            ),
+        );
+    }
+    let producer: BaseProducer<AckContext> = producer_config.create_with_context(AckContext {
+        tracker: tracker.clone(),
+        metrics: env.metrics.clone(),
+        status: env.status.clone(),
+        broker_trouble: AtomicBool::new(false),
+    })?;
+    if worker.exactly_once.is_some() {
+        // Fences out any older instance of this task (a zombie) before the first transaction.
+        producer
+            .init_transactions(TRANSACTION_TIMEOUT)
+            .map_err(|e| {
+                WorkerError::kafka(
+                    format!(
+                        "cannot initialise the transactional producer of exactly-once task {}",
+                        env.name()
+                    ),
+                    e,
+                )
+            })?;
+    }
     let mut transforms = super::transforms::transforms_for(worker, &connector.raw)?;
     let mut pipeline = Pipeline {
         env,
@@ -303,6 +345,10 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
         errors: ErrorHandler::new(env)?,
         wants_commit_record: task.wants_commit_record(),
         awaiting_ack: VecDeque::new(),
+        offsets_topic: worker
+            .exactly_once
+            .as_ref()
+            .map(|e| e.offsets_topic.clone()),
     };
 
     let commit_requested = Arc::new(AtomicBool::new(false));
@@ -585,7 +631,17 @@ impl Pipeline<'_> {
             self.release_acknowledged(&spent);
             match batches.recv_timeout(BATCH_WAIT) {
                 Ok(Ok(batch)) => {
+                    let transactional = self.offsets_topic.is_some();
+                    if transactional {
+                        self.producer
+                            .begin_transaction()
+                            .map_err(|e| WorkerError::kafka("cannot begin a transaction", e))?;
+                    }
                     let (id, records) = self.send_batch(batch)?;
+                    if transactional {
+                        self.commit_transaction()?;
+                        control.commit_due.store(true, Ordering::Release);
+                    }
                     if self.wants_commit_record {
                         self.awaiting_ack.push_back((id, records));
                     } else {
@@ -626,6 +682,10 @@ impl Pipeline<'_> {
     /// through its `commit`.
     fn commit_offsets(&mut self) -> Result<bool> {
         self.errors.flush(DLQ_FLUSH_TIMEOUT)?;
+        if self.offsets_topic.is_some() {
+            // Stored by each batch's transaction, never from here.
+            return Ok(false);
+        }
         let offsets = self
             .tracker
             .lock()
@@ -649,6 +709,66 @@ impl Pipeline<'_> {
         );
         // After a failure the offsets stay in memory and go out with the next successful flush.
         Ok(flushed.is_ok())
+    }
+
+    /// Ends the open transaction of an exactly-once task: once every record of the batch is
+    /// acknowledged (and the records it skipped are in the dead letter queue), its offsets join
+    /// the transaction and it commits. Any failure aborts it and fails the task: the records
+    /// and the offsets are then both discarded, and a restart polls them again.
+    fn commit_transaction(&mut self) -> Result<()> {
+        let outcome = self.try_commit_transaction();
+        if outcome.is_err() {
+            if let Err(e) = self.producer.abort_transaction(TRANSACTION_TIMEOUT) {
+                log::warn!("source task {}: abort failed: {e}", self.env.name());
+            }
+        }
+        self.env.metrics.committed(outcome.is_ok());
+        outcome
+    }
+
+    fn try_commit_transaction(&mut self) -> Result<()> {
+        let topic = self.offsets_topic.clone().unwrap_or_default();
+        let name = self.env.name();
+        self.producer
+            .flush(TRANSACTION_TIMEOUT)
+            .map_err(|e| WorkerError::kafka(format!("task {name}: records not acknowledged"), e))?;
+        if let Some(failure) = self.failure() {
+            return Err(WorkerError::Cluster(failure));
+        }
+        self.errors.flush(DLQ_FLUSH_TIMEOUT)?;
+        let offsets = self
+            .tracker
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take_committable();
+        for (partition, offset) in &offsets {
+            let (key, value) =
+                super::offsets::offset_record(&self.env.connector.name, partition, offset);
+            let mut record: BaseRecord<'_, [u8], [u8], usize> =
+                BaseRecord::with_opaque_to(&topic, OFFSETS_OPAQUE)
+                    .key(key.as_bytes())
+                    .payload(&value[..]);
+            loop {
+                match self.producer.send(record) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
+                        record = returned;
+                        self.producer.poll(Duration::from_millis(10));
+                    }
+                    Err((e, _)) => {
+                        return Err(WorkerError::kafka(
+                            format!("task {name}: cannot send its offsets to topic {topic}"),
+                            e,
+                        ))
+                    }
+                }
+            }
+        }
+        self.producer
+            .commit_transaction(TRANSACTION_TIMEOUT)
+            .map_err(|e| {
+                WorkerError::kafka(format!("task {name}: the transaction did not commit"), e)
+            })
     }
 
     /// Forgets the known topics every [`TOPIC_RECHECK`] (called once per batch, not per

@@ -76,6 +76,8 @@ impl Connector for FileStreamSourceConnector {
 
 impl SourceConnector for FileStreamSourceConnector {
     type Task = FileStreamSourceTask;
+    // Offsets are byte positions in a file only appended to: a restart resumes exactly there.
+    const EXACTLY_ONCE_SUPPORT: bool = true;
 }
 
 /// The task of [`FileStreamSourceConnector`] (Kafka's `FileStreamSourceTask`).

@@ -60,7 +60,7 @@ use crate::version::{compare_versions, VersionRequirement};
 use abi_stable::library::lib_header_from_path;
 use abi_stable::std_types::RStr;
 use kconnect_plugin_api::ffi::{PluginModuleRef, ROOT_MODULE_SYMBOL};
-use kconnect_plugin_api::manifest::CAPABILITY_COMMIT_RECORD;
+use kconnect_plugin_api::manifest::{CAPABILITY_COMMIT_RECORD, CAPABILITY_EXACTLY_ONCE};
 use kconnect_plugin_api::{PluginKind, PluginManifest, PLUGIN_API_VERSION};
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -750,6 +750,13 @@ impl PluginClassInfo {
         self.capabilities
             .iter()
             .any(|c| c == CAPABILITY_COMMIT_RECORD)
+    }
+
+    /// Whether the source connector answered that it delivers exactly once (KIP-618).
+    pub fn supports_exactly_once(&self) -> bool {
+        self.capabilities
+            .iter()
+            .any(|c| c == CAPABILITY_EXACTLY_ONCE)
     }
 
     fn expect_kind(&self, accepted: &[PluginKind], wanted: &str) -> Result<(), LoaderError> {

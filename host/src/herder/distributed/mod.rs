@@ -26,7 +26,7 @@
 pub mod assignment;
 pub mod config_log;
 mod console;
-mod fencing;
+pub(crate) mod fencing;
 pub mod group;
 pub mod membership;
 pub mod pass_plan;

@@ -28,6 +28,7 @@ use crate::herder::runtime::{
 use crate::worker::status::{State, StatusCell};
 use crate::worker::ActiveTopics;
 use kconnect_herder_api::entities::TargetState;
+use kconnect_plugin_api::PluginKind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -222,7 +223,10 @@ impl DistributedHerder {
         }
 
         // 3. Tasks assigned here.
-        let to_start = self.after_handover(&mut local, pass.start_tasks);
+        let mut to_start = self.after_handover(&mut local, pass.start_tasks);
+        if self.worker().exactly_once.is_some() {
+            self.hold_until_fenced(&mut to_start, &state).await;
+        }
         if !to_start.is_empty() {
             let offsets = self.cluster.offsets.clone();
             let caught_up =
@@ -316,6 +320,38 @@ impl DistributedHerder {
             tasks: local.tasks.keys().cloned().collect(),
         };
         self.publish(&mut local, generation, tombstones).await;
+    }
+
+    /// Exactly once (KIP-618): a source connector's new task generation starts only after the
+    /// leader's zombie fencing round for it (Kafka's `tasks-fencing-` record). The leader runs
+    /// the round here; other workers keep the tasks back until they read its record, and try
+    /// again on a later pass.
+    async fn hold_until_fenced(&self, to_start: &mut Vec<TaskId>, state: &ConfigState) {
+        let pending: BTreeSet<String> = to_start
+            .iter()
+            .map(|id| id.0.clone())
+            .filter(|name| state.pending_fencing.contains(name))
+            .collect();
+        let mut held = BTreeSet::new();
+        for name in pending {
+            let raw = state.connectors[&name].clone();
+            if self.describe(&name, &raw).await.kind != Some(PluginKind::Source) {
+                continue;
+            }
+            if self.is_leader() {
+                match self.fence_round(&name, state).await {
+                    Ok(()) => log::info!("zombie fencing of connector {name} done"),
+                    Err(e) => {
+                        log::warn!("zombie fencing of connector {name} failed, will retry: {e}")
+                    }
+                }
+            } else {
+                log::debug!("connector {name}: waiting for the leader's zombie fencing");
+            }
+            // Started once the task count record is read back, on a later pass.
+            held.insert(name);
+        }
+        to_start.retain(|id| !held.contains(&id.0));
     }
 
     /// Tasks moved here from a live worker start once that worker reported them stopped (or after

@@ -463,33 +463,7 @@ impl Herder for DistributedHerder {
                 "Connector {name} is not a source connector"
             )));
         }
-        let task_count = state.tasks.get(name).map_or(0, Vec::len) as u32;
-        let plan = fencing::plan(
-            state.pending_fencing.contains(name),
-            state.task_count_records.get(name).copied(),
-            task_count,
-        );
-        let count = match plan {
-            FencePlan::UpToDate => return Ok(()),
-            FencePlan::RecordCount(count) => count,
-            FencePlan::Fence { producers, count } => {
-                let group_id = &self.cluster.config.group_id;
-                let ids: Vec<String> = (0..producers)
-                    .map(|task| fencing::transactional_id(group_id, name, task))
-                    .collect();
-                let clients = self.worker().clients.clone();
-                let timeout = self.graceful().max(FENCING_TIMEOUT);
-                blocking(timeout + OFFSETS_CALL_SLACK, "zombie fencing", move || {
-                    fencing::fence_producers(&clients, &ids, timeout)
-                })
-                .await?
-                .map_err(|e| {
-                    HerderError::Internal(format!("Failed to perform zombie fencing: {e}"))
-                })?;
-                count
-            }
-        };
-        self.write(vec![task_count_record(name, count)]).await
+        self.fence_round(name, &state).await
     }
 
     async fn restart_connector(
@@ -687,5 +661,42 @@ impl Herder for DistributedHerder {
         self.put_connector_config(name, config, true, None)
             .await
             .map(|(_, info)| info)
+    }
+}
+
+impl DistributedHerder {
+    /// The round of zombie fencing the config topic calls for (module `fencing`); the leader's.
+    pub(super) async fn fence_round(
+        &self,
+        name: &str,
+        state: &ConfigState,
+    ) -> Result<(), HerderError> {
+        let task_count = state.tasks.get(name).map_or(0, Vec::len) as u32;
+        let plan = fencing::plan(
+            state.pending_fencing.contains(name),
+            state.task_count_records.get(name).copied(),
+            task_count,
+        );
+        let count = match plan {
+            FencePlan::UpToDate => return Ok(()),
+            FencePlan::RecordCount(count) => count,
+            FencePlan::Fence { producers, count } => {
+                let group_id = &self.cluster.config.group_id;
+                let ids: Vec<String> = (0..producers)
+                    .map(|task| fencing::transactional_id(group_id, name, task))
+                    .collect();
+                let clients = self.worker().clients.clone();
+                let timeout = self.graceful().max(FENCING_TIMEOUT);
+                blocking(timeout + OFFSETS_CALL_SLACK, "zombie fencing", move || {
+                    fencing::fence_producers(&clients, &ids, timeout)
+                })
+                .await?
+                .map_err(|e| {
+                    HerderError::Internal(format!("Failed to perform zombie fencing: {e}"))
+                })?;
+                count
+            }
+        };
+        self.write(vec![task_count_record(name, count)]).await
     }
 }

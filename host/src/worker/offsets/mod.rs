@@ -158,6 +158,18 @@ pub(crate) fn offset_key(connector: &str, partition: &SourceMap) -> (String, Jso
     (key.to_string(), key)
 }
 
+/// The key and value bytes of one offset record, as every worker writes them.
+pub(crate) fn offset_record(
+    connector: &str,
+    partition: &SourceMap,
+    offset: &SourceMap,
+) -> (String, Vec<u8>) {
+    (
+        offset_key(connector, partition).0,
+        source_map_to_json(offset).to_string().into_bytes(),
+    )
+}
+
 /// The connector a stored key belongs to.
 pub(crate) fn key_connector(key: &Json) -> Option<&str> {
     key.as_array()?.first()?.as_str()

@@ -57,19 +57,22 @@ fn apply(stored: &Mutex<Offsets>, record: LogRecord<'_>) {
 }
 
 impl TopicOffsetStore {
-    /// Starts reading the offset topic (which must exist).
+    /// Starts reading the offset topic (which must exist); with `read_committed`, offsets
+    /// written in transactions count once committed (exactly-once source tasks).
     pub fn start(
         settings: &ClientSettings,
         topic: &str,
         writer: TopicWriter,
         client_id: &str,
+        read_committed: bool,
     ) -> Result<TopicOffsetStore> {
         let stored = Arc::new(Mutex::new(Offsets::new()));
         let applying = stored.clone();
-        let reader = TopicReader::start(
+        let reader = TopicReader::start_with(
             settings,
             topic,
             &format!("{client_id}-offsets"),
+            read_committed,
             move |record| apply(&applying, record),
             || {},
         )?;

@@ -1,0 +1,216 @@
+//! Exactly-once source delivery (issue #18, KIP-618) on Apache Kafka: a distributed worker with
+//! `exactly.once.source.support=enabled` runs a FileStreamSource while lines are appended, and
+//! is killed with SIGKILL three times mid-stream. A `read_committed` reader must then see every
+//! line exactly once and in order; a `read_uncommitted` reader of the same topic sees what the
+//! killed transactions had written before they were aborted. Validation answers Kafka's
+//! preflight checks of `exactly.once.support` and `transaction.boundary`.
+
+use kconnect_tests::*;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::Message;
+use serde_json::json;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const LINES: usize = 6000;
+const TOPIC: &str = "eos-lines";
+
+/// Every value of `topic` (one partition) read with `isolation`, until `wanted` arrived or
+/// nothing came for `quiet`.
+fn values(bootstrap: &str, isolation: &str, wanted: usize, quiet: Duration) -> Vec<String> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("eos-reader-{isolation}"))
+        .set("isolation.level", isolation)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&[TOPIC]).expect("subscribe");
+    let mut values = Vec::new();
+    let mut last = Instant::now();
+    while values.len() < wanted && last.elapsed() < quiet {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
+            last = Instant::now();
+            let payload = message.payload().map(String::from_utf8_lossy);
+            // JsonConverter with schemas: {"schema":{…},"payload":"line-00042"}.
+            let value: serde_json::Value =
+                serde_json::from_str(payload.as_deref().unwrap_or("null")).expect("JSON");
+            values.push(value["payload"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    values
+}
+
+fn task_running(worker: &Worker) -> bool {
+    try_rest_call("GET", &worker.url("/connectors/eos/status"), None)
+        .is_ok_and(|(code, body)| code == 200 && body["tasks"][0]["state"] == "RUNNING")
+}
+
+#[test]
+fn killed_three_times_mid_stream_every_line_is_committed_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let port = free_port();
+    let config = distributed_worker_properties(
+        dir.path(),
+        &broker.bootstrap(),
+        "eos",
+        port,
+        "exactly.once.source.support=enabled\nsession.timeout.ms=6000\nheartbeat.interval.ms=1000\nscheduled.rebalance.max.delay.ms=0",
+    );
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "").unwrap();
+    let mut worker = Worker::distributed(dir.path(), &config, port);
+    worker.wait_ready();
+
+    // Kafka's preflight checks: FileStreamSource can promise exactly once; no kconnect
+    // connector defines its own transaction boundaries.
+    let validate = |extra: serde_json::Value| {
+        let mut config = json!({
+            "connector.class": "FileStreamSource",
+            "name": "eos-check",
+            "file": input.display().to_string(),
+            "topic": TOPIC,
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            config[k] = v.clone();
+        }
+        let (code, body) = rest_call(
+            "PUT",
+            &worker.url("/connector-plugins/FileStreamSource/config/validate"),
+            Some(config),
+        );
+        assert_eq!(code, 200, "{body}");
+        let errors: Vec<String> = body["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["value"]["errors"].as_array().cloned().unwrap_or_default())
+            .filter_map(|e| e.as_str().map(str::to_string))
+            .collect();
+        errors
+    };
+    assert_eq!(
+        validate(json!({"exactly.once.support": "REQUIRED"})),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        validate(json!({"transaction.boundary": "connector"})),
+        ["The connector does not support connector-defined transaction boundaries with the given configuration. Please reconfigure it to use a different transaction boundary definition."]
+    );
+    let (code, body) = rest_call(
+        "PUT",
+        &worker.url("/connectors/eos/config"),
+        Some(json!({
+            "connector.class": "FileStreamSource",
+            "file": input.display().to_string(),
+            "topic": TOPIC,
+            "batch.size": "100",
+            "topic.creation.default.partitions": "1",
+            "topic.creation.default.replication.factor": "1",
+        })),
+    );
+    assert_eq!(code, 201, "{body}");
+
+    // Lines are appended while the worker is killed and restarted.
+    let written = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let appender = {
+        let (input, written, done) = (input.clone(), written.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&input)
+                .unwrap();
+            for n in 0..LINES {
+                writeln!(file, "line-{n:05}").unwrap();
+                written.store(n + 1, Ordering::Release);
+                if n % 50 == 49 {
+                    file.flush().unwrap();
+                    std::thread::sleep(Duration::from_millis(40));
+                }
+            }
+            done.store(true, Ordering::Release);
+        })
+    };
+
+    for kill in 0..3 {
+        wait_until(Duration::from_secs(60), "the task RUNNING", || {
+            task_running(&worker)
+        });
+        // Kill once the stream is well under way again.
+        let target = (kill + 1) * LINES / 5;
+        wait_until(Duration::from_secs(60), "more lines appended", || {
+            written.load(Ordering::Acquire) >= target
+        });
+        std::thread::sleep(Duration::from_millis(700));
+        worker.signal(libc::SIGKILL);
+        worker.wait(Duration::from_secs(10));
+        worker = Worker::distributed(dir.path(), &config, port);
+        worker.wait_ready();
+    }
+    appender.join().unwrap();
+    assert!(done.load(Ordering::Acquire));
+
+    // Every line committed first; then the whole topic again, so a duplicate after the last
+    // line counts too.
+    let arrived = values(
+        &broker.bootstrap(),
+        "read_committed",
+        LINES,
+        Duration::from_secs(60),
+    );
+    assert_eq!(arrived.len(), LINES, "not every line was committed");
+    let committed = values(
+        &broker.bootstrap(),
+        "read_committed",
+        usize::MAX,
+        Duration::from_secs(5),
+    );
+    let expected: Vec<String> = (0..LINES).map(|n| format!("line-{n:05}")).collect();
+    let uncommitted = values(
+        &broker.bootstrap(),
+        "read_uncommitted",
+        usize::MAX,
+        Duration::from_secs(5),
+    );
+    eprintln!(
+        "{} lines: {} committed records, {} records in the log (aborted ones included)",
+        LINES,
+        committed.len(),
+        uncommitted.len()
+    );
+    if committed != expected {
+        let first_wrong = committed
+            .iter()
+            .zip(&expected)
+            .position(|(a, b)| a != b)
+            .unwrap_or(committed.len().min(expected.len()));
+        panic!(
+            "committed records are not every line once in order: {} records, first difference at {first_wrong}: {:?} where {:?} was expected\n{}",
+            committed.len(),
+            committed.get(first_wrong),
+            expected.get(first_wrong),
+            worker.logs().lines().rev().take(40).collect::<Vec<_>>().join("\n")
+        );
+    }
+    // Each restart read the offset topic to its end, past the transactions' markers.
+    let logs = worker.logs();
+    assert!(
+        !logs.contains("cannot read the offset topic to its end"),
+        "a restart did not read the offsets to their end:\n{logs}"
+    );
+    // The offsets went through transactions too, and the leader recorded its fencing round.
+    let fencing = all_topic_records(&broker.bootstrap(), "eos-configs")
+        .into_iter()
+        .filter(|(key, _)| key.as_deref() == Some(b"tasks-fencing-eos".as_slice()))
+        .count();
+    assert!(
+        fencing >= 1,
+        "no tasks-fencing-eos record in the config topic"
+    );
+}
