@@ -163,6 +163,53 @@ fn intended(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A corpus file of `tests/wire-corpus`.
+fn corpus(file: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(corpus_dir().join(file)).expect(file))
+        .expect("a corpus is JSON")
+}
+
+/// The rows of `INTENDED_DIFFERENCES.md`.
+fn listed_differences() -> BTreeMap<String, String> {
+    intended(&std::fs::read_to_string(corpus_dir().join("INTENDED_DIFFERENCES.md")).expect("list"))
+}
+
+/// How the pipelines or sinks of one test compared with the list of intended differences.
+#[derive(Default)]
+struct Tally {
+    identical: usize,
+    listed_differing: usize,
+    unlisted: Vec<String>,
+    stale: Vec<String>,
+}
+
+impl Tally {
+    fn note(&mut self, id: &str, differences: &[String], listed: &BTreeMap<String, String>) {
+        match (differences.is_empty(), listed.contains_key(id)) {
+            (true, false) => self.identical += 1,
+            (true, true) => self.stale.push(id.to_string()),
+            (false, true) => self.listed_differing += 1,
+            (false, false) => self
+                .unlisted
+                .push(format!("{id}: {}", differences.join("\n  "))),
+        }
+    }
+
+    /// Fails on an unlisted difference or on a listed one that is gone.
+    fn assert_true_to_the_list(&self) {
+        assert!(
+            self.unlisted.is_empty(),
+            "differences not listed in tests/wire-corpus/INTENDED_DIFFERENCES.md:\n{}",
+            self.unlisted.join("\n")
+        );
+        assert!(
+            self.stale.is_empty(),
+            "listed but identical now: {:?}",
+            self.stale
+        );
+    }
+}
+
 /// A broker, an Apache Kafka Connect standalone worker in `root/java` and a kconnect one in
 /// `root/kconnect`, both ready.
 fn start_both(root: &std::path::Path) -> (Broker, JavaConnect, Worker) {
@@ -182,10 +229,7 @@ fn start_both(root: &std::path::Path) -> (Broker, JavaConnect, Worker) {
 /// The ids of both corpora: a listed id in neither is stale.
 fn corpus_ids() -> Vec<String> {
     let ids = |file: &str, array: &str| -> Vec<String> {
-        let corpus: Value =
-            serde_json::from_str(&std::fs::read_to_string(corpus_dir().join(file)).expect(file))
-                .expect("a corpus is JSON");
-        corpus[array]
+        corpus(file)[array]
             .as_array()
             .expect(array)
             .iter()
@@ -199,13 +243,8 @@ fn corpus_ids() -> Vec<String> {
 
 #[test]
 fn kconnect_writes_the_bytes_apache_kafka_connect_writes() {
-    let corpus: Value = serde_json::from_str(
-        &std::fs::read_to_string(corpus_dir().join("pipelines.json")).expect("corpus"),
-    )
-    .expect("pipelines.json is JSON");
-    let listed = intended(
-        &std::fs::read_to_string(corpus_dir().join("INTENDED_DIFFERENCES.md")).expect("list"),
-    );
+    let corpus = corpus("pipelines.json");
+    let listed = listed_differences();
     let default_lines = corpus["lines"].as_array().expect("lines").clone();
     let pipelines = corpus["pipelines"].as_array().expect("pipelines").clone();
 
@@ -305,10 +344,7 @@ fn kconnect_writes_the_bytes_apache_kafka_connect_writes() {
         Duration::from_secs(120),
     );
 
-    let mut identical = 0;
-    let mut listed_differing = 0;
-    let mut unlisted = Vec::new();
-    let mut stale = Vec::new();
+    let mut tally = Tally::default();
     let mut total = 0;
     for (i, pipeline) in pipelines.iter().enumerate() {
         let id = pipeline["id"].as_str().unwrap();
@@ -346,30 +382,22 @@ fn kconnect_writes_the_bytes_apache_kafka_connect_writes() {
                 lines_of[id]
             ));
         }
-        match (differences.is_empty(), listed.contains_key(id)) {
-            (true, false) => identical += 1,
-            (true, true) => stale.push(id.to_string()),
-            (false, true) => listed_differing += 1,
-            (false, false) => unlisted.push(format!("{id}: {}", differences.join("\n  "))),
-        }
+        tally.note(id, &differences, &listed);
     }
     let known = corpus_ids();
     for id in listed.keys() {
         if !known.contains(id) {
-            stale.push(format!("{id} (no such pipeline or sink)"));
+            tally.stale.push(format!("{id} (no such pipeline or sink)"));
         }
     }
     eprintln!(
-        "{} pipelines, {total} records from each worker: {identical} identical, {listed_differing} differing as listed in INTENDED_DIFFERENCES.md, {} with unlisted differences",
+        "{} pipelines, {total} records from each worker: {} identical, {} differing as listed in INTENDED_DIFFERENCES.md, {} with unlisted differences",
         pipelines.len(),
-        unlisted.len()
+        tally.identical,
+        tally.listed_differing,
+        tally.unlisted.len()
     );
-    assert!(
-        unlisted.is_empty(),
-        "differences not listed in tests/wire-corpus/INTENDED_DIFFERENCES.md:\n{}",
-        unlisted.join("\n")
-    );
-    assert!(stale.is_empty(), "listed but identical now: {stale:?}");
+    tally.assert_true_to_the_list();
 }
 
 /// The bytes a sink corpus record has: text as UTF-8, `{"base64": …}` decoded, null for none.
@@ -397,13 +425,8 @@ fn kconnect_prints_the_lines_apache_kafka_connect_prints() {
     use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
     const FIRST_TIMESTAMP: i64 = 1_700_000_000_000;
     const DAY_MS: i64 = 86_400_000;
-    let corpus: Value = serde_json::from_str(
-        &std::fs::read_to_string(corpus_dir().join("sinks.json")).expect("corpus"),
-    )
-    .expect("sinks.json is JSON");
-    let listed = intended(
-        &std::fs::read_to_string(corpus_dir().join("INTENDED_DIFFERENCES.md")).expect("list"),
-    );
+    let corpus = corpus("sinks.json");
+    let listed = listed_differences();
     let sinks = corpus["sinks"].as_array().expect("sinks").clone();
 
     let root = tempfile::tempdir().unwrap();
@@ -501,10 +524,7 @@ fn kconnect_prints_the_lines_apache_kafka_connect_prints() {
         std::thread::sleep(Duration::from_millis(500));
     }
 
-    let mut identical = 0;
-    let mut listed_differing = 0;
-    let mut unlisted = Vec::new();
-    let mut stale = Vec::new();
+    let mut tally = Tally::default();
     for sink in &sinks {
         let id = sink["id"].as_str().unwrap();
         let java_text = std::fs::read(output("java", id)).unwrap();
@@ -525,22 +545,14 @@ fn kconnect_prints_the_lines_apache_kafka_connect_prints() {
                 rust_lines.lines().count()
             ));
         }
-        match (differences.is_empty(), listed.contains_key(id)) {
-            (true, false) => identical += 1,
-            (true, true) => stale.push(id.to_string()),
-            (false, true) => listed_differing += 1,
-            (false, false) => unlisted.push(format!("{id}: {}", differences.join("\n  "))),
-        }
+        tally.note(id, &differences, &listed);
     }
     eprintln!(
-        "{} sinks: {identical} print identical lines, {listed_differing} differ as listed in INTENDED_DIFFERENCES.md, {} with unlisted differences",
+        "{} sinks: {} print identical lines, {} differ as listed in INTENDED_DIFFERENCES.md, {} with unlisted differences",
         sinks.len(),
-        unlisted.len()
+        tally.identical,
+        tally.listed_differing,
+        tally.unlisted.len()
     );
-    assert!(
-        unlisted.is_empty(),
-        "differences not listed in tests/wire-corpus/INTENDED_DIFFERENCES.md:\n{}",
-        unlisted.join("\n")
-    );
-    assert!(stale.is_empty(), "listed but identical now: {stale:?}");
+    tally.assert_true_to_the_list();
 }
