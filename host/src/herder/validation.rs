@@ -339,12 +339,9 @@ fn exactly_once_errors(
             errors.push(("exactly.once.support", "The connector does not implement the API required for preflight validation of exactly-once source support. Please consult the documentation for the connector to determine whether it supports exactly-once semantics, and then consider reconfiguring the connector to use the value \"requested\" for this property (which will disable this preflight check and allow the connector to be created).".to_string()));
         }
     }
-    match transaction_boundary {
-        // No kconnect plugin can define its boundaries: Kafka's answer for such a connector.
-        Some("connector") => errors.push(("transaction.boundary", "The connector does not support connector-defined transaction boundaries with the given configuration. Please reconfigure it to use a different transaction boundary definition.".to_string())),
-        // kconnect's own limit, said rather than ignored.
-        Some("interval") => errors.push(("transaction.boundary", "Invalid value interval for configuration transaction.boundary: kconnect supports the boundaries poll (each polled batch) only".to_string())),
-        _ => {}
+    // No kconnect plugin can define its boundaries: Kafka's answer for such a connector.
+    if transaction_boundary == Some("connector") {
+        errors.push(("transaction.boundary", "The connector does not support connector-defined transaction boundaries with the given configuration. Please reconfigure it to use a different transaction boundary definition.".to_string()));
     }
     errors
 }

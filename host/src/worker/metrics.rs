@@ -27,6 +27,9 @@ pub struct TaskMetrics {
     pub batch_size: Histogram,
     /// Seconds per `poll` or `put` call.
     pub call_seconds: Histogram,
+    /// Seconds per offset commit: an exactly-once source's transaction commit (its offsets
+    /// written and the commit acknowledged), another task's offset flush or sink commit.
+    pub commit_seconds: Histogram,
     pub commits_succeeded: AtomicU64,
     pub commits_failed: AtomicU64,
     /// Milliseconds since the epoch of the last successful offset commit; 0 before the first.
@@ -42,6 +45,7 @@ impl Default for TaskMetrics {
             records_out: AtomicU64::new(0),
             batch_size: Histogram::new(exponential_buckets(1.0, 4.0, 9)),
             call_seconds: Histogram::new(exponential_buckets(0.0001, 4.0, 10)),
+            commit_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             commits_succeeded: AtomicU64::new(0),
             commits_failed: AtomicU64::new(0),
             last_commit_ms: AtomicI64::new(0),
@@ -272,16 +276,21 @@ impl prometheus_client::collector::Collector for Collector {
                 "Duration of poll (source) or put (sink) calls.",
                 1,
             ),
+            (
+                "task_commit_seconds",
+                "Duration of offset commits (an exactly-once source's transaction commits).",
+                2,
+            ),
         ] {
             if tasks.is_empty() {
                 continue;
             }
             let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Histogram)?;
             for (id, entry) in &tasks {
-                let histogram = if pick == 0 {
-                    &entry.metrics.batch_size
-                } else {
-                    &entry.metrics.call_seconds
+                let histogram = match pick {
+                    0 => &entry.metrics.batch_size,
+                    1 => &entry.metrics.call_seconds,
+                    _ => &entry.metrics.commit_seconds,
                 };
                 let l = labels(id, entry);
                 histogram.encode(metric.encode_family(&l)?)?;

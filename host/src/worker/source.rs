@@ -19,8 +19,10 @@
 //!
 //! Exactly once (KIP-618, `exactly.once.source.support=enabled` in distributed mode): the task's
 //! producer is transactional, with Kafka's id `<group.id>-<connector>-<task>` (initialising it
-//! fences any older instance of the task). Each polled batch is one transaction: its records,
-//! then — once they are all acknowledged — its offsets as offset-topic records, then the commit.
+//! fences any older instance of the task). A transaction holds the records of one polled batch
+//! (`transaction.boundary=poll`) or of the batches of `transaction.boundary.interval.ms`
+//! (`interval`); it ends with their offsets as offset-topic records — once every record is
+//! acknowledged — then the commit. A clean stop commits the open one.
 //! Offsets are never stored outside a transaction, so a reader of committed records sees a
 //! batch's records exactly when the offsets that skip them on a restart. A failed commit aborts
 //! and fails the task.
@@ -288,8 +290,47 @@ struct Pipeline<'a> {
     /// acknowledged, and keep the offsets of their records.
     wants_commit_record: bool,
     awaiting_ack: VecDeque<(u64, RVec<SourceRecord>)>,
-    /// Where an exactly-once task's transactions write its offsets; `None` without.
-    offsets_topic: Option<String>,
+    /// An exactly-once task's transactions; `None` without.
+    transactions: Option<Transactions>,
+}
+
+/// The transactions of an exactly-once task (KIP-618).
+struct Transactions {
+    /// Where they write the task's offsets.
+    offsets_topic: String,
+    /// `transaction.boundary`: `None` ends each transaction with its polled batch (`poll`);
+    /// `Some` once it is that old (`interval`).
+    interval: Option<Duration>,
+    /// When the open transaction began; `None` while none is open.
+    open_since: Option<Instant>,
+}
+
+impl Transactions {
+    fn from_config(offsets_topic: &str, raw: &crate::config::Properties, flush: Duration) -> Self {
+        let boundary = raw
+            .get("transaction.boundary")
+            .map(|b| b.trim().to_ascii_lowercase());
+        // Kafka's default interval is the worker's offset.flush.interval.ms.
+        let interval = (boundary.as_deref() == Some("interval")).then(|| {
+            raw.get("transaction.boundary.interval.ms")
+                .and_then(|ms| ms.trim().parse::<u64>().ok())
+                .map_or(flush, Duration::from_millis)
+        });
+        Transactions {
+            offsets_topic: offsets_topic.to_string(),
+            interval,
+            open_since: None,
+        }
+    }
+
+    /// The open transaction should end now.
+    fn due(&self) -> bool {
+        match (self.open_since, self.interval) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(began), Some(interval)) => began.elapsed() >= interval,
+        }
+    }
 }
 
 fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
@@ -345,10 +386,13 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
         errors: ErrorHandler::new(env)?,
         wants_commit_record: task.wants_commit_record(),
         awaiting_ack: VecDeque::new(),
-        offsets_topic: worker
-            .exactly_once
-            .as_ref()
-            .map(|e| e.offsets_topic.clone()),
+        transactions: worker.exactly_once.as_ref().map(|e| {
+            Transactions::from_config(
+                &e.offsets_topic,
+                &connector.raw,
+                worker.config.offset_flush_interval,
+            )
+        }),
     };
 
     let commit_requested = Arc::new(AtomicBool::new(false));
@@ -402,7 +446,10 @@ fn run_inner(env: &TaskEnv, mut task: SourceTaskHandle) -> Result<()> {
     let _ = pipeline
         .producer
         .flush(deadline.saturating_duration_since(Instant::now()));
-    let committed = pipeline.commit_offsets();
+    // An open transaction commits on a clean stop, and is aborted after a failure.
+    let committed = pipeline
+        .end_open_transaction(outcome.is_ok())
+        .and_then(|()| pipeline.commit_offsets());
     // A commit the poller had no time to call is called here.
     let commit_due = control.commit_due.load(Ordering::Acquire);
     if matches!(committed, Ok(true)) || commit_due {
@@ -619,6 +666,10 @@ impl Pipeline<'_> {
             if let Some(failure) = self.failure() {
                 return Err(WorkerError::Cluster(failure));
             }
+            if self.transactions.as_ref().is_some_and(Transactions::due) {
+                self.commit_transaction()?;
+                control.commit_due.store(true, Ordering::Release);
+            }
             // Acknowledgements arrive through here (and while the local queue is full).
             self.producer.poll(Duration::ZERO);
             // An idempotent producer whose broker forgot its producer id (a broker that lost its
@@ -631,14 +682,16 @@ impl Pipeline<'_> {
             self.release_acknowledged(&spent);
             match batches.recv_timeout(BATCH_WAIT) {
                 Ok(Ok(batch)) => {
-                    let transactional = self.offsets_topic.is_some();
-                    if transactional {
-                        self.producer
-                            .begin_transaction()
-                            .map_err(|e| WorkerError::kafka("cannot begin a transaction", e))?;
+                    if let Some(transactions) = &mut self.transactions {
+                        if transactions.open_since.is_none() {
+                            self.producer
+                                .begin_transaction()
+                                .map_err(|e| WorkerError::kafka("cannot begin a transaction", e))?;
+                            transactions.open_since = Some(Instant::now());
+                        }
                     }
                     let (id, records) = self.send_batch(batch)?;
-                    if transactional {
+                    if self.transactions.as_ref().is_some_and(Transactions::due) {
                         self.commit_transaction()?;
                         control.commit_due.store(true, Ordering::Release);
                     }
@@ -682,8 +735,8 @@ impl Pipeline<'_> {
     /// through its `commit`.
     fn commit_offsets(&mut self) -> Result<bool> {
         self.errors.flush(DLQ_FLUSH_TIMEOUT)?;
-        if self.offsets_topic.is_some() {
-            // Stored by each batch's transaction, never from here.
+        if self.transactions.is_some() {
+            // Stored by the transactions, never from here.
             return Ok(false);
         }
         let offsets = self
@@ -699,7 +752,12 @@ impl Pipeline<'_> {
             &self.env.connector.name,
             offsets.into_iter().map(|(p, o)| (p, Some(o))),
         );
+        let began = Instant::now();
         let flushed = store.flush();
+        self.env
+            .metrics
+            .commit_seconds
+            .observe(began.elapsed().as_secs_f64());
         self.env.metrics.committed(flushed.is_ok());
         self.env.status.warn(
             flushed
@@ -716,7 +774,15 @@ impl Pipeline<'_> {
     /// the transaction and it commits. Any failure aborts it and fails the task: the records
     /// and the offsets are then both discarded, and a restart polls them again.
     fn commit_transaction(&mut self) -> Result<()> {
+        if let Some(transactions) = &mut self.transactions {
+            transactions.open_since = None;
+        }
+        let began = Instant::now();
         let outcome = self.try_commit_transaction();
+        self.env
+            .metrics
+            .commit_seconds
+            .observe(began.elapsed().as_secs_f64());
         if outcome.is_err() {
             if let Err(e) = self.producer.abort_transaction(TRANSACTION_TIMEOUT) {
                 log::warn!("source task {}: abort failed: {e}", self.env.name());
@@ -726,12 +792,51 @@ impl Pipeline<'_> {
         outcome
     }
 
-    fn try_commit_transaction(&mut self) -> Result<()> {
-        let topic = self.offsets_topic.clone().unwrap_or_default();
-        let name = self.env.name();
+    /// Waits until every record sent so far is acknowledged, serving the acknowledgements as
+    /// they come: `flush` would wait in steps of 100 ms for this thread to serve them.
+    fn deliver_all(&self) -> Result<()> {
+        let deadline = Instant::now() + TRANSACTION_TIMEOUT;
+        while self.producer.in_flight_count() > 0 {
+            if Instant::now() >= deadline {
+                return Err(WorkerError::Cluster(format!(
+                    "task {}: records not acknowledged within {TRANSACTION_TIMEOUT:?}",
+                    self.env.name()
+                )));
+            }
+            // Short: a poll does not always end with the first acknowledgement.
+            self.producer.poll(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+
+    /// At the end of the task: commits the open transaction (`commit`) or aborts it.
+    fn end_open_transaction(&mut self, commit: bool) -> Result<()> {
+        let open = self
+            .transactions
+            .as_ref()
+            .is_some_and(|t| t.open_since.is_some());
+        if !open {
+            return Ok(());
+        }
+        if commit {
+            return self.commit_transaction();
+        }
+        if let Some(transactions) = &mut self.transactions {
+            transactions.open_since = None;
+        }
         self.producer
-            .flush(TRANSACTION_TIMEOUT)
-            .map_err(|e| WorkerError::kafka(format!("task {name}: records not acknowledged"), e))?;
+            .abort_transaction(TRANSACTION_TIMEOUT)
+            .map_err(|e| WorkerError::kafka("cannot abort the open transaction", e))
+    }
+
+    fn try_commit_transaction(&mut self) -> Result<()> {
+        let topic = self
+            .transactions
+            .as_ref()
+            .map(|t| t.offsets_topic.clone())
+            .unwrap_or_default();
+        let name = self.env.name();
+        self.deliver_all()?;
         if let Some(failure) = self.failure() {
             return Err(WorkerError::Cluster(failure));
         }
@@ -764,11 +869,11 @@ impl Pipeline<'_> {
                 }
             }
         }
-        self.producer
-            .commit_transaction(TRANSACTION_TIMEOUT)
-            .map_err(|e| {
-                WorkerError::kafka(format!("task {name}: the transaction did not commit"), e)
-            })
+        // The offsets acknowledged too: the commit would otherwise wait for this thread to
+        // serve their acknowledgements.
+        self.deliver_all()?;
+        let r = self.producer.commit_transaction(TRANSACTION_TIMEOUT);
+        r.map_err(|e| WorkerError::kafka(format!("task {name}: the transaction did not commit"), e))
     }
 
     /// Forgets the known topics every [`TOPIC_RECHECK`] (called once per batch, not per

@@ -225,6 +225,9 @@ impl DistributedHerder {
         // 3. Tasks assigned here.
         let mut to_start = self.after_handover(&mut local, pass.start_tasks);
         if self.worker().exactly_once.is_some() {
+            if self.is_leader() {
+                self.fence_pending(&state).await;
+            }
             self.hold_until_fenced(&mut to_start, &state).await;
         }
         if !to_start.is_empty() {
@@ -322,34 +325,39 @@ impl DistributedHerder {
         self.publish(&mut local, generation, tombstones).await;
     }
 
-    /// Exactly once (KIP-618): a source connector's new task generation starts only after the
-    /// leader's zombie fencing round for it (Kafka's `tasks-fencing-` record). The leader runs
-    /// the round here; other workers keep the tasks back until they read its record, and try
-    /// again on a later pass.
-    async fn hold_until_fenced(&self, to_start: &mut Vec<TaskId>, state: &ConfigState) {
-        let pending: BTreeSet<String> = to_start
-            .iter()
-            .map(|id| id.0.clone())
-            .filter(|name| state.pending_fencing.contains(name))
-            .collect();
-        let mut held = BTreeSet::new();
-        for name in pending {
-            let raw = state.connectors[&name].clone();
-            if self.describe(&name, &raw).await.kind != Some(PluginKind::Source) {
+    /// Exactly once (KIP-618), the leader's part: a zombie fencing round for every source
+    /// connector whose latest task configs were not fenced for yet, wherever its tasks run.
+    async fn fence_pending(&self, state: &ConfigState) {
+        for name in &state.pending_fencing {
+            let Some(raw) = state.connectors.get(name) else {
+                continue;
+            };
+            if self.describe(name, raw).await.kind != Some(PluginKind::Source) {
                 continue;
             }
-            if self.is_leader() {
-                match self.fence_round(&name, state).await {
-                    Ok(()) => log::info!("zombie fencing of connector {name} done"),
-                    Err(e) => {
-                        log::warn!("zombie fencing of connector {name} failed, will retry: {e}")
-                    }
-                }
-            } else {
-                log::debug!("connector {name}: waiting for the leader's zombie fencing");
+            match self.fence_round(name, state).await {
+                Ok(()) => log::info!("zombie fencing of connector {name} done"),
+                Err(e) => log::warn!("zombie fencing of connector {name} failed, will retry: {e}"),
             }
-            // Started once the task count record is read back, on a later pass.
-            held.insert(name);
+        }
+    }
+
+    /// Exactly once (KIP-618): a source connector's new task generation starts only after the
+    /// leader's zombie fencing round for it (Kafka's `tasks-fencing-` record). Tasks of a
+    /// connector still waiting for it are kept back and tried again on a later pass, once the
+    /// record is read.
+    async fn hold_until_fenced(&self, to_start: &mut Vec<TaskId>, state: &ConfigState) {
+        let mut held = BTreeSet::new();
+        for id in to_start.iter() {
+            let name = &id.0;
+            if held.contains(name) || !state.pending_fencing.contains(name) {
+                continue;
+            }
+            let raw = state.connectors[name].clone();
+            if self.describe(name, &raw).await.kind == Some(PluginKind::Source) {
+                log::debug!("connector {name}: waiting for the leader's zombie fencing");
+                held.insert(name.clone());
+            }
         }
         to_start.retain(|id| !held.contains(&id.0));
     }
