@@ -12,7 +12,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::Message;
 use serde_json::json;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -58,6 +58,28 @@ fn task_running(worker: &Worker, name: &str) -> bool {
         None,
     )
     .is_ok_and(|(code, body)| code == 200 && body["tasks"][0]["state"] == "RUNNING")
+}
+
+/// Appends `LINES` numbered lines to `input` at about 1250 a second, counting them in `written`.
+fn start_appending(
+    input: &std::path::Path,
+    written: &Arc<AtomicUsize>,
+) -> std::thread::JoinHandle<()> {
+    let (input, written) = (input.to_path_buf(), written.clone());
+    std::thread::spawn(move || {
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&input)
+            .unwrap();
+        for n in 0..LINES {
+            writeln!(file, "line-{n:05}").unwrap();
+            written.store(n + 1, Ordering::Release);
+            if n % 50 == 49 {
+                file.flush().unwrap();
+                std::thread::sleep(Duration::from_millis(40));
+            }
+        }
+    })
 }
 
 #[test]
@@ -150,25 +172,7 @@ fn killed_three_times(name: &str, boundary: &[(&str, &str)]) {
 
     // Lines are appended while the worker is killed and restarted.
     let written = Arc::new(AtomicUsize::new(0));
-    let done = Arc::new(AtomicBool::new(false));
-    let appender = {
-        let (input, written, done) = (input.clone(), written.clone(), done.clone());
-        std::thread::spawn(move || {
-            let mut file = std::fs::OpenOptions::new()
-                .append(true)
-                .open(&input)
-                .unwrap();
-            for n in 0..LINES {
-                writeln!(file, "line-{n:05}").unwrap();
-                written.store(n + 1, Ordering::Release);
-                if n % 50 == 49 {
-                    file.flush().unwrap();
-                    std::thread::sleep(Duration::from_millis(40));
-                }
-            }
-            done.store(true, Ordering::Release);
-        })
-    };
+    let appender = start_appending(&input, &written);
 
     for kill in 0..3 {
         wait_until(Duration::from_secs(60), "the task RUNNING", || {
@@ -186,7 +190,6 @@ fn killed_three_times(name: &str, boundary: &[(&str, &str)]) {
         worker.wait_ready();
     }
     appender.join().unwrap();
-    assert!(done.load(Ordering::Acquire));
 
     // Every line committed first; then the whole topic again, so a duplicate after the last
     // line counts too.
@@ -311,23 +314,7 @@ fn a_zombie_task_is_fenced_out_by_its_replacement() {
     });
 
     let written = Arc::new(AtomicUsize::new(0));
-    let appender = {
-        let (input, written) = (input.clone(), written.clone());
-        std::thread::spawn(move || {
-            let mut file = std::fs::OpenOptions::new()
-                .append(true)
-                .open(&input)
-                .unwrap();
-            for n in 0..LINES {
-                writeln!(file, "line-{n:05}").unwrap();
-                written.store(n + 1, Ordering::Release);
-                if n % 50 == 49 {
-                    file.flush().unwrap();
-                    std::thread::sleep(Duration::from_millis(40));
-                }
-            }
-        })
-    };
+    let appender = start_appending(&input, &written);
     wait_until(Duration::from_secs(60), "lines appended", || {
         written.load(Ordering::Acquire) >= LINES / 4
     });
